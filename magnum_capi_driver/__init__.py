@@ -1,0 +1,1 @@
+"""Magnum driver that runs Kubernetes clusters through Cluster API and Helm."""
