@@ -4,4 +4,5 @@ pytest_plugins = [
     'tests.fixtures.tools',
     'tests.fixtures.kube',
     'tests.fixtures.keystone',
+    'tests.fixtures.magnum',
 ]

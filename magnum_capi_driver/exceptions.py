@@ -1,0 +1,27 @@
+"""Errors the driver raises, as Magnum exception types.
+
+Magnum turns str(exception) into the cluster's status_reason and the API's
+error message, so every message names what failed and never carries a
+secret, a token or a request body.
+"""
+
+from magnum.common import exception
+
+
+class ManagementClusterError(exception.MagnumException):
+    """The management cluster could not be reached or refused a request."""
+    message = 'Could not %(action)s on the management cluster: %(error)s.'
+    code = 503
+
+
+class HelmError(exception.MagnumException):
+    """A helm command failed; the message carries helm's own error text."""
+    message = 'Helm could not %(action)s release %(release)s: %(error)s'
+    code = 500
+
+
+class NodesNotFound(exception.InvalidParameterValue):
+    """nodes_to_remove named nodes that are not in the nodegroup."""
+    message = ('nodes_to_remove %(nodes)s are not nodes of nodegroup '
+               '%(nodegroup)s; accepted are server ids, node names or '
+               'machine names of that nodegroup.')

@@ -1,0 +1,105 @@
+"""Thin adapter over pyhelm3: the chart, and the three release operations.
+
+Driver calls arrive on ordinary threads (Magnum runs oslo.service's
+threading backend), so each call runs pyhelm3's coroutines in its own event
+loop. Callers serialise the commands of one release with locks.cluster_lock.
+"""
+
+import asyncio
+import os
+import threading
+
+from oslo_log import log as logging
+import pyhelm3
+from pyhelm3 import errors as helm_errors
+
+from magnum_capi_driver import conf
+from magnum_capi_driver import exceptions
+
+LOG = logging.getLogger(__name__)
+CONF = conf.CONF
+
+def _is_local_or_oci(chart_name):
+    return chart_name.startswith('oci://') or os.path.exists(chart_name)
+
+
+class Helm(object):
+    """Releases of the configured chart on the management cluster."""
+
+    def __init__(self, executable, kubeconfig_file='', kubeconfig_context='',
+                 chart_name='', chart_repository='', chart_version='',
+                 timeout=300):
+        self._client = pyhelm3.Client(
+            executable=executable,
+            kubeconfig=kubeconfig_file or None,
+            kubecontext=kubeconfig_context or None,
+            default_timeout='%ds' % timeout)
+        self._chart_args = dict(
+            chart_ref=chart_name,
+            repo=None if _is_local_or_oci(chart_name) else chart_repository,
+            version=chart_version or None)
+        self._chart = None
+        self._chart_lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls):
+        opts = CONF.capi_driver
+        return cls(opts.helm_executable, opts.kubeconfig_file,
+                   opts.kubeconfig_context, opts.chart_name,
+                   opts.chart_repository, opts.chart_version,
+                   opts.helm_timeout)
+
+    @property
+    def version(self):
+        return str(self._client.version)
+
+    def _run(self, action, release, coroutine_factory):
+        try:
+            return asyncio.run(coroutine_factory())
+        except helm_errors.Error as exc:
+            raise exceptions.HelmError(
+                action=action, release=release,
+                error=exc.stderr.decode('utf-8', 'replace').strip())
+
+    def _get_chart(self):
+        """Resolve the chart once: every resolution is a helm invocation."""
+        with self._chart_lock:
+            if self._chart is None:
+                self._chart = self._run(
+                    'find the chart %s for' % self._chart_args['chart_ref'],
+                    '-', lambda: self._client.get_chart(**self._chart_args))
+            return self._chart
+
+    def apply(self, namespace, release, values):
+        """Install or upgrade the release so it renders exactly values.
+
+        The whole values document is sent each time (never --reuse-values):
+        the release is always rendered from Magnum's database.
+        """
+        chart = self._get_chart()
+        LOG.info('Applying Helm release %s in namespace %s',
+                 release, namespace)
+        return self._run(
+            'install or upgrade', release,
+            lambda: self._client.install_or_upgrade_release(
+                release, chart, values, namespace=namespace,
+                create_namespace=True, reset_values=True))
+
+    def uninstall(self, namespace, release):
+        """Remove the release; CAPI finalizers then tear the cluster down."""
+        LOG.info('Uninstalling Helm release %s in namespace %s',
+                 release, namespace)
+        self._run('uninstall', release,
+                  lambda: self._client.uninstall_release(
+                      release, namespace=namespace, wait=False))
+
+    def values(self, namespace, release):
+        """The user-supplied values of the current revision, or None."""
+        async def current():
+            try:
+                revision = await self._client.get_current_revision(
+                    release, namespace=namespace)
+            except helm_errors.ReleaseNotFoundError:
+                return None
+            return await revision.values()
+        return self._run('read the values of', release, current)
