@@ -19,6 +19,7 @@ from magnum_capi_driver import exceptions
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
 
+
 def _is_local_or_oci(chart_name):
     return chart_name.startswith('oci://') or os.path.exists(chart_name)
 

@@ -1,0 +1,161 @@
+"""Cluster health from a snapshot of CAPI objects, as Magnum stores it.
+
+Pure: ``get_monitor``'s adapter reads the snapshot (or fails to) and
+passes it here. Magnum keeps ``health_status_reason`` as a dict of strings
+(its own monitor writes ``{'api': 'ok', '<node>.Ready': True}``, stored as
+``'True'``); this module returns the same shape::
+
+    decide_health(snapshot_or_error, now=None) -> (health_status, reason)
+
+``health_status`` is a ``ClusterHealthStatus`` value. ``reason`` has the
+keys ``api``, ``cluster``, ``control_plane``, ``workers`` (``'ok'`` or why
+not) and ``<node>.Ready`` (``'True'``, ``'False'`` or ``'Unknown'``) for
+every Machine that has a Node. Anything not ok makes the cluster
+UNHEALTHY; only missing information (the management cluster could not be
+read, the Cluster is absent or being deleted, conditions not reported yet)
+makes it UNKNOWN, so an outage of the management cluster never looks like
+a broken workload cluster.
+"""
+
+from magnum.objects import fields
+
+from magnum_capi_driver import status
+
+HS = fields.ClusterHealthStatus
+
+OK, BAD, UNKNOWN = 'ok', 'bad', 'unknown'
+
+
+def decide_health(snapshot, now=None):
+    """(health_status, reason dict) for a Snapshot or a read error.
+
+    ``now`` is accepted for symmetry with ``status.decide``; health only
+    depends on what the objects say.
+    """
+    if not isinstance(snapshot, status.Snapshot):
+        return HS.UNKNOWN, {'api': status.join_reasons(
+            [str(snapshot) or type(snapshot).__name__],
+            'Management cluster could not be read: ')}
+    cluster = snapshot.cluster
+    if cluster is None:
+        return HS.UNKNOWN, {
+            'api': 'Cluster object not found on the management cluster'}
+    if status.is_deleting(cluster):
+        return HS.UNKNOWN, {'api': 'Cluster is being deleted'}
+    checks = {
+        'api': _api(snapshot),
+        'cluster': _cluster(cluster),
+        'control_plane': _control_plane(snapshot),
+        'workers': _workers(snapshot),
+    }
+    checks.update(_nodes(snapshot))
+    states = {state for state, _ in checks.values()}
+    if BAD in states:
+        health = HS.UNHEALTHY
+    elif UNKNOWN in states:
+        health = HS.UNKNOWN
+    else:
+        health = HS.HEALTHY
+    return health, {key: text for key, (_, text) in sorted(checks.items())}
+
+
+def _describe(cond, name):
+    parts = [p for p in (cond.get('reason'), cond.get('message')) if p]
+    text = '%s %s' % (name, cond.get('status') or 'Unknown')
+    if parts:
+        text += ': ' + ': '.join(parts)
+    return status.join_reasons([text])
+
+
+def _from_condition(cond, name):
+    """(state, text) from one condition; None when it is absent."""
+    if not cond:
+        return None
+    if cond.get('status') == 'True':
+        return OK, OK
+    if cond.get('status') == 'False':
+        return BAD, _describe(cond, name)
+    return UNKNOWN, _describe(cond, name)
+
+
+def _first(obj, choices):
+    """The first condition present among (type, v1beta2) choices."""
+    for kind, v1beta2 in choices:
+        found = _from_condition(
+            status.conditions(obj, v1beta2).get(kind), kind)
+        if found:
+            return found
+    return None
+
+
+def _api(snapshot):
+    if not status.api_address(snapshot):
+        return BAD, 'no API endpoint'
+    found = _first(snapshot.cluster, [('RemoteConnectionProbe', True),
+                                      ('ControlPlaneReady', False),
+                                      ('ControlPlaneAvailable', True)])
+    return found or (UNKNOWN, 'ControlPlaneReady not reported')
+
+
+def _cluster(cluster):
+    found = _first(cluster, [('Available', True), ('Ready', False)])
+    return found or (UNKNOWN, 'Ready not reported')
+
+
+def _control_plane(snapshot):
+    kcp = snapshot.control_plane
+    if kcp is None:
+        return BAD, 'KubeadmControlPlane not found'
+    spec, st = kcp.get('spec') or {}, kcp.get('status') or {}
+    wanted = spec.get('replicas')
+    wanted = int(wanted) if wanted is not None else 1
+    ready = int(st.get('readyReplicas') or 0)
+    if ready < wanted or int(st.get('unavailableReplicas') or 0):
+        return BAD, '%d of %d machines ready' % (ready, wanted)
+    for kind in ('EtcdClusterHealthy', 'ControlPlaneComponentsHealthy'):
+        found = _from_condition(status.conditions(kcp).get(kind), kind)
+        if found and found[0] == BAD:
+            return found
+    return OK, OK
+
+
+def _workers(snapshot):
+    found = _first(snapshot.cluster, [('WorkersAvailable', True)])
+    if found:
+        return found
+    short = []
+    for md in sorted(snapshot.machine_deployments, key=status.name_of):
+        spec, st = md.get('spec') or {}, md.get('status') or {}
+        wanted = spec.get('replicas')
+        if wanted is None:
+            wanted = st.get('replicas')
+        wanted = int(wanted or 0)
+        ready = int(st.get('readyReplicas') or 0)
+        if ready < wanted:
+            short.append('%s: %d of %d ready' % (status.name_of(md), ready,
+                                                 wanted))
+    if short:
+        return BAD, status.join_reasons(short)
+    return OK, OK
+
+
+def _nodes(snapshot):
+    """'<node>.Ready' for every Machine that has a Node."""
+    result = {}
+    for machine in snapshot.machines:
+        node = ((machine.get('status') or {}).get('nodeRef') or {}).get(
+            'name')
+        if not node or status.is_deleting(machine):
+            continue
+        found = _first(machine, [('NodeHealthy', False),
+                                 ('NodeReady', True),
+                                 ('NodeHealthy', True)])
+        if found is None:
+            result[node + '.Ready'] = (UNKNOWN, 'Unknown')
+        elif found[0] == OK:
+            result[node + '.Ready'] = (OK, 'True')
+        elif found[0] == BAD:
+            result[node + '.Ready'] = (BAD, 'False')
+        else:
+            result[node + '.Ready'] = (UNKNOWN, 'Unknown')
+    return result
