@@ -270,7 +270,7 @@ class Driver(driver.Driver):
     def validate_master_resize(self, node_count):
         spec.validate_master_count(node_count, lb_enabled=True)
 
-    # -- not offered ------------------------------------------------------------
+    # -- not offered ------------------------------------------------------
 
     def create_federation(self, context, federation):
         raise NotImplementedError('Federation is not supported.')

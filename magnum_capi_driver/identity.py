@@ -366,15 +366,15 @@ def rotate_cluster_credentials(context, api, namespace, release, cluster):
     session = user_session(context)
     old = secrets.credential_reference(
         secrets.read_secret(api, namespace, name))
-    new = _create_and_write(context, session, api, namespace, release,
-                            cluster)
+    _create_and_write(context, session, api, namespace, release,
+                      cluster)
     if old is None:
         return None
     old_id, old_user = old
     if old_user == context.user_id:
         return delete_application_credential(session, old_user, old_id,
                                              cluster.uuid)
-    return _delete_as_service(old_user or new.user_id, old_id, cluster.uuid)
+    return _delete_as_service(old_user, old_id, cluster.uuid)
 
 
 def _delete_as_service(user_id, credential_id, cluster_label):

@@ -121,6 +121,22 @@ class Kube(object):
         response.raise_for_status()
         return response.json().get('items') or []
 
+    def ensure_namespace(self, namespace):
+        """Create the project's namespace unless it exists."""
+        if self.get('Namespace', None, namespace) is None:
+            self.create('Namespace', None, {
+                'apiVersion': 'v1', 'kind': 'Namespace',
+                'metadata': {'name': namespace}})
+
+    @_translate_errors('create %(kind)s in %(ns)s')
+    def create(self, kind, namespace, obj):
+        """Create obj; an object that already exists is left as it is."""
+        response = self._call('POST', kind, namespace, json=obj)
+        if response.status_code == 409:
+            return None
+        response.raise_for_status()
+        return response.json()
+
     @_translate_errors('patch %(kind)s in %(ns)s')
     def merge_patch(self, kind, namespace, name, patch):
         response = self._call(

@@ -239,6 +239,12 @@ def apply_ca_secrets(api, namespace, release, cluster, context):
         apply_secret(api, manifest)
 
 
+def delete_ca_secrets(api, namespace, release):
+    """Remove the CA Secrets once the cluster is gone (CAPI may have)."""
+    for kind in CA_SECRETS:
+        delete_secret(api, namespace, ca_secret_name(release, kind))
+
+
 def read_secret(api, namespace, name):
     """The Secret as a dict, or None if it does not exist."""
     action = 'read Secret %s/%s' % (namespace, name)

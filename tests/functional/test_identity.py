@@ -489,3 +489,10 @@ def test_magnum_ca_signs_client_certificates_from_the_capi_secret(
     magnum_sa = cert_manager.get_cluster_magnum_cert(cluster, ctx)
     assert sa['tls.key'] == as_text(magnum_sa.get_decrypted_private_key())
     assert sa['tls.crt'] == secrets.public_key_pem(sa['tls.key'])
+
+    # Writing again (a create re-run) replaces them; deleting is final.
+    secrets.apply_ca_secrets(kube_api, NAMESPACE, 'demo-8', cluster, ctx)
+    secrets.delete_ca_secrets(kube_api, NAMESPACE, 'demo-8')
+    secrets.delete_ca_secrets(kube_api, NAMESPACE, 'demo-8')
+    assert [kind for kind in secrets.CA_SECRETS if secrets.read_secret(
+        kube_api, NAMESPACE, secrets.ca_secret_name('demo-8', kind))] == []

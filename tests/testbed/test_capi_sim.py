@@ -118,6 +118,10 @@ def create_cluster(api, namespace=NS, name='c1', **kwargs):
 
 def test_cluster_comes_up(mc, api):
     started = time.monotonic()
+    api.client.create(kinds.HELM_RELEASE, NS, {
+        'apiVersion': kinds.HELM_RELEASE.api_version, 'kind': 'HelmRelease',
+        'metadata': {'name': 'c1-cni-calico', 'namespace': NS},
+        'spec': {'clusterName': 'c1', 'chart': {'name': 'tigera-operator'}}})
     cluster = create_cluster(api)
     assert time.monotonic() - started < 3
     osc = api.get(kinds.OPENSTACK_CLUSTER, 'c1')
@@ -165,6 +169,9 @@ def test_cluster_comes_up(mc, api):
     secret = api.get(kinds.SECRET, 'c1-kubeconfig')
     config = base64.b64decode(secret['data']['value']).decode()
     assert 'server: https://%s:6443' % lb_ip in config
+
+    wait_for(lambda: api.get(kinds.HELM_RELEASE, 'c1-cni-calico').get(
+        'status', {}).get('phase') == 'Deployed', what='add-on')
 
     sim = mc.requests.count(client='capi-simulator/')
     assert sim > 0

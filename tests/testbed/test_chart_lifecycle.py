@@ -148,6 +148,11 @@ def install_and_grow(helm, api):
     """Revision 1 installs two groups, 2 adds a third, 3 removes one."""
     helm('upgrade', '--install', RELEASE, str(chart.CHART),
          '--create-namespace', values=INSTALL)
+    # The driver's credentials Secret, which the chart only refers to.
+    pykube.Secret(api, {
+        'metadata': {'name': INSTALL['cloudCredentialsSecretName'],
+                     'namespace': NAMESPACE},
+        'stringData': {'clouds.yaml': 'clouds: {openstack: {}}'}}).create()
     wait_for('cluster provisioned with 2 + 1 workers',
              lambda: settled(api, {'default-worker': 2, 'big': 1}))
     kcp = by_name(api, CONTROL_PLANES)['%s-control-plane' % RELEASE]
@@ -197,9 +202,13 @@ def test_lifecycle(helm, api):
     assert helm.json('list') == []
     for resource in (CLUSTERS, OPENSTACK_CLUSTERS, CONTROL_PLANES,
                      MACHINE_DEPLOYMENTS, MACHINES, MACHINE_TEMPLATES,
-                     CONFIG_TEMPLATES, HELM_RELEASES, MANIFESTS, SECRETS,
+                     CONFIG_TEMPLATES, HELM_RELEASES, MANIFESTS,
                      SERVICE_ACCOUNTS, DEPLOYMENTS, ROLES, ROLE_BINDINGS):
         assert items(api, resource) == [], resource
+    # Only the credentials are left: deleting them is the driver's job,
+    # once the Cluster is gone.
+    assert [s['metadata']['name'] for s in items(api, SECRETS)] == [
+        INSTALL['cloudCredentialsSecretName']]
 
 
 def test_rollback_cannot_bring_back_a_removed_group(helm, api):

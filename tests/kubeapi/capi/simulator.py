@@ -24,6 +24,8 @@ LOG = logging.getLogger(__name__)
 
 # The alphabet Kubernetes uses for generated name suffixes.
 SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789'
+# Seconds between passes while no CAPI object exists.
+IDLE_TICK = 0.1
 
 
 def default_tick(speed):
@@ -103,21 +105,25 @@ class Simulator:
 
     def _run(self):
         while not self._stop.is_set():
+            busy = True
             try:
-                self.reconcile_once()
+                busy = self.reconcile_once()
             except (OSError, http.client.HTTPException, ValueError,
                     client_mod.ApiError) as exc:
                 self.errors += 1
                 LOG.debug('CAPI simulator pass failed, retrying: %s', exc)
             self.ticks += 1
-            self._stop.wait(self.tick)
+            # With nothing to manage, poll gently: the request log stays
+            # readable and a new cluster waits at most IDLE_TICK.
+            self._stop.wait(self.tick if busy else max(self.tick, IDLE_TICK))
 
     def now(self):
         """Simulated seconds since start."""
         return (time.monotonic() - self._started) * self.speed
 
     def reconcile_once(self):
-        """One pass: read everything, plan, write."""
+        """One pass: read everything, plan, write. False if there was
+        nothing to manage."""
         world = context.World.from_lists(self._read())
         env = context.Env(
             stamp=datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -128,6 +134,7 @@ class Simulator:
             new_name=self._new_name)
         for write in plan_mod.plan(world, env):
             self._send(write)
+        return bool(world.everything() or world.addons)
 
     def _new_name(self, prefix):
         suffix = ''.join(self._random.choice(SUFFIX_ALPHABET)

@@ -360,3 +360,18 @@ id: {{ .id }}
 {{- define "oc.hashedName" -}}
 {{- include "oc.name" (list (index . 0) (index . 1)) }}-{{ index . 2 | sha256sum | trunc 8 }}
 {{- end -}}
+
+{{/* OVN load balancers send traffic straight to the NodePorts of the
+     workers, so those ports must be open; returns {"rules": [...]}. */}}
+{{- define "oc.ovnNodePortRules" -}}
+rules:
+{{- range $protocol := list "TCP" "UDP" }}
+  - name: Worker nodePort {{ $protocol }}
+    remoteIPPrefix: 0.0.0.0/0
+    protocol: {{ lower $protocol }}
+    direction: ingress
+    etherType: IPv4
+    portRangeMin: 30000
+    portRangeMax: 32767
+{{- end }}
+{{- end -}}
