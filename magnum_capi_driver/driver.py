@@ -19,7 +19,9 @@ from magnum_capi_driver import credentials
 from magnum_capi_driver import exceptions
 from magnum_capi_driver import health
 from magnum_capi_driver import helm
+from magnum_capi_driver import identity
 from magnum_capi_driver import kube
+from magnum_capi_driver import labels
 from magnum_capi_driver import locks
 from magnum_capi_driver import names
 from magnum_capi_driver import spec
@@ -70,17 +72,22 @@ class Driver(driver.Driver):
 
     # -- the release, always rendered whole from the database --------------
 
-    def _render(self, context, cluster, template=None):
-        """Decide the release's values from Magnum's DB (validates all)."""
+    def _render(self, context, cluster, template=None, nodegroups=None):
+        """Decide the release's values from Magnum's objects (validates all).
+
+        By default everything is loaded from the database; upgrade passes
+        the changed, not yet saved, template and nodegroups.
+        """
         template = template or objects.ClusterTemplate.get_by_uuid(
             context, cluster.cluster_template_id)
-        nodegroups = [ng for ng in objects.NodeGroup.list(context,
-                                                          cluster.uuid)
-                      if ng.status not in GONE]
+        if nodegroups is None:
+            nodegroups = objects.NodeGroup.list(context, cluster.uuid)
         cluster_spec = spec.build_cluster_spec(
-            cluster, template, nodegroups, cloud.for_context(context),
-            dict(CONF.capi_driver.default_labels),
-            credentials.secret_name(cluster.stack_id), cluster.stack_id)
+            cluster, template, [ng for ng in nodegroups
+                                if ng.status not in GONE],
+            cloud.for_context(context), labels.site_defaults(CONF),
+            credentials.secret_name(cluster.stack_id), cluster.stack_id,
+            identity_url=identity.auth_url(context))
         return cluster_spec, values.render(cluster_spec)
 
     def _apply(self, context, cluster, template=None):
@@ -137,15 +144,15 @@ class Driver(driver.Driver):
                         rollback=False):
         current, _ = self._render(context, cluster)
         cluster.cluster_template_id = cluster_template.uuid
-        cluster.labels = spec.upgraded_labels(cluster.labels,
-                                              cluster_template.labels)
+        cluster.labels = labels.upgraded_labels(cluster.labels,
+                                                cluster_template.labels)
         nodegroups = objects.NodeGroup.list(context, cluster.uuid)
         for ng in nodegroups:
             ng.image_id = cluster_template.image_id
-            ng.labels = spec.upgraded_labels(ng.labels,
-                                             cluster_template.labels)
-        target, _ = self._render_with(context, cluster, cluster_template,
-                                      nodegroups)
+            ng.labels = labels.upgraded_labels(ng.labels,
+                                               cluster_template.labels)
+        target, _ = self._render(context, cluster, cluster_template,
+                                 nodegroups)
         spec.check_upgrade(current.kubernetes_version,
                            target.kubernetes_version)
         cluster.save()
@@ -153,16 +160,6 @@ class Driver(driver.Driver):
             ng.status = Status.UPDATE_IN_PROGRESS
             ng.save()
         self._apply(context, cluster, cluster_template)
-
-    def _render_with(self, context, cluster, template, nodegroups):
-        """Render unsaved objects, to validate a change before storing it."""
-        cluster_spec = spec.build_cluster_spec(
-            cluster, template, [ng for ng in nodegroups
-                                if ng.status not in GONE],
-            cloud.for_context(context),
-            dict(CONF.capi_driver.default_labels),
-            credentials.secret_name(cluster.stack_id), cluster.stack_id)
-        return cluster_spec, values.render(cluster_spec)
 
     def delete_cluster(self, context, cluster):
         self._uninstall(cluster)

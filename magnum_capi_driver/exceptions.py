@@ -25,3 +25,12 @@ class NodesNotFound(exception.InvalidParameterValue):
     message = ('nodes_to_remove %(nodes)s are not nodes of nodegroup '
                '%(nodegroup)s; accepted are server ids, node names or '
                'machine names of that nodegroup.')
+
+
+class InvalidClusterInput(exception.InvalidParameterValue):
+    """A label, attribute or cloud fact that cannot make a cluster.
+
+    Raised before anything is created; the message names the field, the
+    value given and what would be accepted.
+    """
+    message = '%(field)s: %(value)r is not accepted; expected %(accepted)s.'

@@ -154,13 +154,13 @@ def _describe(exc):
 
 def user_session(context):
     """A session acting as the requesting user, scoped to their project."""
-    auth_url = _auth_url(context)
+    url = auth_url(context)
     if context.auth_token_info:
         access = ka_access.create(body=context.auth_token_info,
                                   auth_token=context.auth_token)
-        auth = ka_access_plugin.AccessInfoPlugin(access, auth_url=auth_url)
+        auth = ka_access_plugin.AccessInfoPlugin(access, auth_url=url)
     elif context.auth_token:
-        auth = ka_v3.Token(auth_url=auth_url, token=context.auth_token,
+        auth = ka_v3.Token(auth_url=url, token=context.auth_token,
                            project_id=context.project_id)
     else:
         raise CredentialError(
@@ -190,7 +190,8 @@ def _session(auth):
         return ka_session.Session(auth=auth)
 
 
-def _auth_url(context):
+def auth_url(context):
+    """Keystone's URL as Magnum knows it for this request."""
     try:
         url = magnum_keystone.KeystoneClientV3(context).auth_url
     except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
