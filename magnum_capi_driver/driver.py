@@ -140,26 +140,37 @@ class Driver(driver.Driver):
                                            nodegroup=nodegroup.name)
 
     def upgrade_cluster(self, context, cluster, cluster_template,
-                        max_batch_size, nodegroup, scale_manager=None,
-                        rollback=False):
+                        max_batch_size, nodegroup, rollback=False):
+        """Move the cluster and all its nodegroups to cluster_template.
+
+        The move is made on copies, rendered, checked against the running
+        version and applied; only then is it stored, so a refused upgrade
+        leaves Magnum's records as they were.
+        """
         current, _ = self._render(context, cluster)
-        cluster.cluster_template_id = cluster_template.uuid
-        cluster.labels = labels.upgraded_labels(cluster.labels,
-                                                cluster_template.labels)
+        moved = cluster.obj_clone()
+        moved.cluster_template_id = cluster_template.uuid
+        moved.labels = labels.upgraded_labels(cluster.labels,
+                                              cluster_template.labels)
         nodegroups = objects.NodeGroup.list(context, cluster.uuid)
         for ng in nodegroups:
             ng.image_id = cluster_template.image_id
             ng.labels = labels.upgraded_labels(ng.labels,
                                                cluster_template.labels)
-        target, _ = self._render(context, cluster, cluster_template,
-                                 nodegroups)
-        spec.check_upgrade(current.kubernetes_version,
-                           target.kubernetes_version)
+        with locks.cluster_lock(cluster.uuid):
+            target, chart_values = self._render(
+                context, moved, cluster_template, nodegroups)
+            spec.check_upgrade(current.kubernetes_version,
+                               target.kubernetes_version)
+            self.helm().apply(self._namespace(cluster), cluster.stack_id,
+                              chart_values)
+        cluster.cluster_template_id = moved.cluster_template_id
+        cluster.labels = moved.labels
         cluster.save()
         for ng in nodegroups:
-            ng.status = Status.UPDATE_IN_PROGRESS
+            if ng.status not in GONE:
+                ng.status = Status.UPDATE_IN_PROGRESS
             ng.save()
-        self._apply(context, cluster, cluster_template)
 
     def delete_cluster(self, context, cluster):
         self._uninstall(cluster)

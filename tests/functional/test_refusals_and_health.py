@@ -1,0 +1,147 @@
+"""What the driver refuses, and what it reports, through Magnum's real code.
+
+Refusals must name the field, the value and what is accepted, and leave
+nothing behind: no release, no Secret, no application credential, no change
+in Magnum's records.
+"""
+
+import pytest
+
+from magnum.common import exception
+from magnum.conductor.handlers import ca_conductor
+from magnum import objects
+from magnum.objects import fields
+from magnum.service import periodic
+from oslo_service import loopingcall
+
+from magnum_capi_driver import names
+from tests.fixtures import magnum as magnum_fixtures
+
+Status = fields.ClusterStatus
+Health = fields.ClusterHealthStatus
+
+
+def _namespace(cluster):
+    return 'magnum-%s' % cluster.project_id
+
+
+def _objects(stack, group, plural, namespace=None, selector=''):
+    """What the management cluster stores, read from the stand-in itself."""
+    store = stack.mc.store
+    items, _ = store.list(store.registry.get(group, plural), namespace,
+                          selector)
+    return items
+
+
+def _release_revisions(stack, cluster):
+    """Helm's release records of the cluster (one Secret per revision)."""
+    return _objects(stack, '', 'secrets', _namespace(cluster),
+                    'owner=helm,name=%s' % cluster.stack_id)
+
+
+def _credentials_named(stack, text):
+    sess = stack.keystone.user_session()
+    creds = sess.get('/users/%s/application_credentials'
+                     % stack.keystone.user_id,
+                     endpoint_filter={'service_type': 'identity',
+                                      'interface': 'public'}
+                     ).json()['application_credentials']
+    return [c for c in creds if text in c['name']]
+
+
+def _health(stack, cluster_uuid):
+    ctx = stack.admin_context()
+    cluster = objects.Cluster.get_by_uuid(ctx, cluster_uuid)
+    try:
+        periodic.ClusterHealthUpdateJob(ctx, cluster).update_health_status()
+    except loopingcall.LoopingCallDone:
+        pass
+    return objects.Cluster.get_by_uuid(ctx, cluster_uuid)
+
+
+@pytest.fixture
+def ready(stack):
+    """A user context and a CREATE_COMPLETE cluster with 1 master, 1 node."""
+    ctx = stack.user_context()
+    cluster = stack.create_cluster(ctx, stack.template(ctx), name='ready')
+    return ctx, stack.wait_for(cluster.uuid, Status.CREATE_COMPLETE)
+
+
+@pytest.mark.parametrize('labels, named', [
+    ({'kube_tag': 'v1.31.2', 'auto_healing_enabled': 'maybe'},
+     'auto_healing_enabled'),
+    ({'kube_tag': 'latest'}, 'kube_tag'),
+    ({'kube_tag': 'v1.31.2', 'max_node_count': 'ten'}, 'max_node_count'),
+])
+def test_bad_label_fails_create_before_anything_exists(stack, labels, named):
+    ctx = stack.user_context()
+    cluster = magnum_fixtures.make_cluster(
+        ctx, stack.template(ctx), name='bad', labels=labels)
+    with pytest.raises(exception.InvalidParameterValue) as raised:
+        stack.clusters.cluster_create(ctx, cluster, 1, 1, 60)
+    message = str(raised.value)
+    assert named in message and str(labels[named]) in message
+    stored = stack.reload(cluster.uuid)
+    assert stored.status == Status.CREATE_FAILED
+    assert named in stored.status_reason
+    release = names.release_name(cluster.name, cluster.uuid)
+    assert _objects(stack, '', 'secrets', _namespace(cluster)) == []
+    assert [c for c in _objects(stack, 'cluster.x-k8s.io', 'clusters')
+            if c['metadata']['name'] == release] == []
+    assert _credentials_named(stack, cluster.uuid) == []
+
+
+def test_downgrade_is_refused_and_changes_nothing(stack, ready):
+    ctx, cluster = ready
+    revisions = len(_release_revisions(stack, cluster))
+    old = stack.template(ctx, name='k8s-1.30',
+                         labels={'kube_tag': 'v1.30.4'})
+    worker = [g for g in objects.NodeGroup.list(ctx, cluster.uuid)
+              if g.name == 'default-worker'][0]
+    with pytest.raises(exception.MagnumException) as raised:
+        stack.clusters.cluster_upgrade(ctx, stack.reload(cluster.uuid), old,
+                                       1, worker)
+    assert '1.30.4' in str(raised.value) and '1.31.2' in str(raised.value)
+    stored = stack.reload(cluster.uuid)
+    assert stored.cluster_template_id == cluster.cluster_template_id
+    assert stored.labels['kube_tag'] == 'v1.31.2'
+    assert len(_release_revisions(stack, cluster)) == revisions
+
+
+def test_unknown_node_to_remove_is_refused_before_helm(stack, ready):
+    ctx, cluster = ready
+    revisions = len(_release_revisions(stack, cluster))
+    worker = [g for g in objects.NodeGroup.list(ctx, cluster.uuid)
+              if g.name == 'default-worker'][0]
+    with pytest.raises(exception.InvalidParameterValue) as raised:
+        stack.clusters.cluster_resize(ctx, stack.reload(cluster.uuid), 1,
+                                      ['no-such-node'], worker)
+    assert 'no-such-node' in str(raised.value)
+    assert len(_release_revisions(stack, cluster)) == revisions
+
+
+def test_ca_rotation_is_refused_keeping_the_certificates(stack, ready):
+    ctx, cluster = ready
+    before = stack.reload(cluster.uuid)
+    with pytest.raises(exception.NotSupported):
+        ca_conductor.Handler().rotate_ca_certificate(ctx, before)
+    after = stack.reload(cluster.uuid)
+    assert after.ca_cert_ref == cluster.ca_cert_ref
+    assert after.etcd_ca_cert_ref == cluster.etcd_ca_cert_ref
+
+
+def test_health_follows_the_cluster_and_the_management_cluster(stack,
+                                                               ready):
+    ctx, cluster = ready
+    healthy = _health(stack, cluster.uuid)
+    assert healthy.health_status == Health.HEALTHY
+    assert healthy.health_status_reason['api'] == 'ok'
+
+    stack.mc.outage(seconds=30)
+    try:
+        unknown = _health(stack, cluster.uuid)
+    finally:
+        stack.mc.clear_faults()
+    assert unknown.health_status == Health.UNKNOWN
+    assert 'management cluster' in unknown.health_status_reason[
+        'api'].lower()
