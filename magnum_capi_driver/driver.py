@@ -90,29 +90,28 @@ class Driver(driver.Driver):
             identity_url=identity.auth_url(context))
         return cluster_spec, values.render(cluster_spec)
 
-    def _apply(self, context, cluster, template=None):
+    def _apply(self, context, cluster):
+        """Render the release from the database and apply it, as one step."""
         with locks.cluster_lock(cluster.uuid):
-            cluster_spec, chart_values = self._render(context, cluster,
-                                                      template)
+            cluster_spec, chart_values = self._render(context, cluster)
             self.helm().apply(self._namespace(cluster), cluster.stack_id,
-                              chart_values)
+                              chart_values, cluster_spec.chart_version)
         return cluster_spec
 
     # -- cluster lifecycle ----------------------------------------------------
 
     def create_cluster(self, context, cluster, cluster_create_timeout):
+        """Validate everything, then credentials and CAs, then the release.
+
+        A failure after validation leaves the cluster CREATE_FAILED with its
+        stack_id recorded; deleting it then removes whatever was made, in
+        CAPI's order (the credentials only once the Cluster is gone).
+        """
         cluster.stack_id = names.release_name(cluster.name, cluster.uuid)
-        namespace = self._namespace(cluster)
         self._render(context, cluster)
-        credentials.create(context, cluster, self.kube(), namespace)
-        try:
-            self._apply(context, cluster)
-        except Exception:
-            LOG.warning('Create of cluster %s failed; removing its '
-                        'credentials and release', cluster.uuid)
-            self._uninstall(cluster)
-            credentials.delete(context, cluster, self.kube(), namespace)
-            raise
+        credentials.create(context, cluster, self.kube(),
+                           self._namespace(cluster))
+        self._apply(context, cluster)
         self._sync_status(context, cluster)
 
     def update_cluster(self, context, cluster, scale_manager=None,
@@ -163,7 +162,7 @@ class Driver(driver.Driver):
             spec.check_upgrade(current.kubernetes_version,
                                target.kubernetes_version)
             self.helm().apply(self._namespace(cluster), cluster.stack_id,
-                              chart_values)
+                              chart_values, target.chart_version)
         cluster.cluster_template_id = moved.cluster_template_id
         cluster.labels = moved.labels
         cluster.save()

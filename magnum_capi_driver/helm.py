@@ -35,11 +35,11 @@ class Helm(object):
             kubeconfig=kubeconfig_file or None,
             kubecontext=kubeconfig_context or None,
             default_timeout='%ds' % timeout)
-        self._chart_args = dict(
-            chart_ref=chart_name,
-            repo=None if _is_local_or_oci(chart_name) else chart_repository,
-            version=chart_version or None)
-        self._chart = None
+        self._chart_ref = chart_name
+        self._repo = None if _is_local_or_oci(chart_name) else \
+            chart_repository
+        self._default_version = chart_version or None
+        self._charts = {}
         self._chart_lock = threading.Lock()
 
     @classmethod
@@ -62,22 +62,27 @@ class Helm(object):
                 action=action, release=release,
                 error=exc.stderr.decode('utf-8', 'replace').strip())
 
-    def _get_chart(self):
-        """Resolve the chart once: every resolution is a helm invocation."""
+    def _get_chart(self, version=None):
+        """Resolve a chart version once: each resolution runs helm."""
+        version = version or self._default_version
         with self._chart_lock:
-            if self._chart is None:
-                self._chart = self._run(
-                    'find the chart %s for' % self._chart_args['chart_ref'],
-                    '-', lambda: self._client.get_chart(**self._chart_args))
-            return self._chart
+            if version not in self._charts:
+                self._charts[version] = self._run(
+                    'find version %s of chart %s for' % (
+                        version or '(latest)', self._chart_ref),
+                    '-', lambda: self._client.get_chart(
+                        self._chart_ref, repo=self._repo, version=version))
+            return self._charts[version]
 
-    def apply(self, namespace, release, values):
+    def apply(self, namespace, release, values, chart_version=None):
         """Install or upgrade the release so it renders exactly values.
 
         The whole values document is sent each time (never --reuse-values):
         the release is always rendered from Magnum's database.
+        chart_version overrides the configured version (a template's
+        capi_helm_chart_version label).
         """
-        chart = self._get_chart()
+        chart = self._get_chart(chart_version)
         LOG.info('Applying Helm release %s in namespace %s',
                  release, namespace)
         return self._run(

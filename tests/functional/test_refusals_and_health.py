@@ -145,3 +145,31 @@ def test_health_follows_the_cluster_and_the_management_cluster(stack,
     assert unknown.health_status == Health.UNKNOWN
     assert 'management cluster' in unknown.health_status_reason[
         'api'].lower()
+
+
+def test_failed_create_is_deleted_without_leftovers(stack):
+    """Helm fails mid-create; deleting the CREATE_FAILED cluster cleans up."""
+    ctx = stack.user_context()
+    cluster = magnum_fixtures.make_cluster(ctx, stack.template(ctx),
+                                           name='unlucky')
+    stack.mc.fail(verb='*', resource='kubeadmcontrolplanes', status=500,
+                  times=None)
+    try:
+        with pytest.raises(exception.MagnumException) as raised:
+            stack.clusters.cluster_create(ctx, cluster, 1, 1, 60)
+    finally:
+        stack.mc.clear_faults()
+    assert 'Helm could not install or upgrade' in str(raised.value)
+    stored = stack.reload(cluster.uuid)
+    assert stored.status == Status.CREATE_FAILED
+    assert len(_credentials_named(stack, cluster.uuid)) == 1
+
+    stack.clusters.cluster_delete(ctx, cluster.uuid)
+    stack.wait_for(cluster.uuid, None)
+    assert _credentials_named(stack, cluster.uuid) == []
+    leftovers = [s['metadata']['name'] for s in _objects(
+        stack, '', 'secrets', _namespace(cluster))
+        if s['metadata']['name'].startswith(stored.stack_id)]
+    assert leftovers == []
+    assert [o for o in _objects(stack, 'cluster.x-k8s.io', 'clusters')
+            if o['metadata']['name'] == stored.stack_id] == []
