@@ -403,12 +403,7 @@ class Store:
         meta = obj['metadata']
         if propagation == 'Orphan':
             self._orphan(meta['uid'])
-        if rtype.key == SECRET_KEY:
-            obj.setdefault('type', 'Opaque')
-            for key, value in (obj.pop('stringData', None) or {}).items():
-                obj.setdefault('data', {})[key] = base64.b64encode(
-                    value.encode()).decode()
-        elif rtype.key == NS_KEY:
+        if rtype.key == NS_KEY:
             return self._delete_namespace(obj)
         if propagation == 'Foreground' and not meta.get('deletionTimestamp'):
             finalizers = meta.setdefault('finalizers', [])

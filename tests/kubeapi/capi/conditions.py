@@ -31,6 +31,18 @@ def v1beta2(type_, ok, reason, message=None, generation=None):
     return cond
 
 
+def scaling(live, desired, deleting):
+    """The ScalingUp, ScalingDown and Deleting v1beta2 conditions."""
+    return [
+        v1beta2('ScalingUp', live < desired,
+                'ScalingUp' if live < desired else 'NotScalingUp'),
+        v1beta2('ScalingDown', live > desired,
+                'ScalingDown' if live > desired else 'NotScalingDown'),
+        v1beta2('Deleting', deleting,
+                'Deleting' if deleting else 'NotDeleting'),
+    ]
+
+
 def unknown(type_, reason, message=None):
     cond = {'type': type_, 'status': 'Unknown', 'reason': reason}
     if message:

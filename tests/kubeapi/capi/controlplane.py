@@ -147,16 +147,7 @@ def desired_status(kcp, machines, cluster_name, is_initialized):
                              'UpToDate' if not outdated else 'NotUpToDate'),
                 cond.v1beta2('RollingOut', bool(outdated),
                              'RollingOut' if outdated else 'NotRollingOut'),
-                cond.v1beta2('ScalingUp', len(live) < desired,
-                             'ScalingUp' if len(live) < desired
-                             else 'NotScalingUp'),
-                cond.v1beta2('ScalingDown', len(live) > desired,
-                             'ScalingDown' if len(live) > desired
-                             else 'NotScalingDown'),
-                cond.v1beta2('Deleting', objects.deleting(kcp),
-                             'Deleting' if objects.deleting(kcp)
-                             else 'NotDeleting'),
-            ]},
+            ] + cond.scaling(len(live), desired, objects.deleting(kcp))},
     }
 
 

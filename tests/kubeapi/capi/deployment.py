@@ -138,16 +138,7 @@ def desired_status(md, machines):
                              'NotUpToDate' if rolling else 'UpToDate'),
                 cond.v1beta2('RollingOut', rolling,
                              'RollingOut' if rolling else 'NotRollingOut'),
-                cond.v1beta2('ScalingUp', len(live) < desired,
-                             'ScalingUp' if len(live) < desired
-                             else 'NotScalingUp'),
-                cond.v1beta2('ScalingDown', len(live) > desired,
-                             'ScalingDown' if len(live) > desired
-                             else 'NotScalingDown'),
-                cond.v1beta2('Deleting', objects.deleting(md),
-                             'Deleting' if objects.deleting(md)
-                             else 'NotDeleting'),
-            ]},
+            ] + cond.scaling(len(live), desired, objects.deleting(md))},
     }
 
 
