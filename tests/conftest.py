@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: each concern lives in its own tests/fixtures module."""
+"""Shared pytest fixtures: one tests/fixtures module per concern."""
 
 pytest_plugins = [
     'tests.fixtures.tools',
