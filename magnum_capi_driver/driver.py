@@ -39,6 +39,18 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def _in_release(nodegroup):
+    """Whether a nodegroup belongs in the rendered release.
+
+    Not if it is being deleted, nor if it was refused at create (the
+    conductor stores the row before asking the driver; only a nodegroup
+    that passed validation gets its stack_id), so one refused nodegroup
+    cannot block every later change of the cluster.
+    """
+    return nodegroup.status not in GONE and bool(
+        nodegroup.is_default or nodegroup.stack_id)
+
+
 class Driver(driver.Driver):
     """Kubernetes clusters through Cluster API, one Helm release each."""
 
@@ -83,8 +95,7 @@ class Driver(driver.Driver):
         if nodegroups is None:
             nodegroups = objects.NodeGroup.list(context, cluster.uuid)
         cluster_spec = spec.build_cluster_spec(
-            cluster, template, [ng for ng in nodegroups
-                                if ng.status not in GONE],
+            cluster, template, [ng for ng in nodegroups if _in_release(ng)],
             cloud.for_context(context), labels.site_defaults(CONF),
             credentials.secret_name(cluster.stack_id), cluster.stack_id,
             identity_url=identity.auth_url(context))
@@ -183,6 +194,11 @@ class Driver(driver.Driver):
     # -- nodegroups -----------------------------------------------------------
 
     def create_nodegroup(self, context, cluster, nodegroup):
+        candidate = nodegroup.obj_clone()
+        candidate.stack_id = cluster.stack_id
+        self._render(context, cluster, nodegroups=[
+            candidate if ng.uuid == nodegroup.uuid else ng
+            for ng in objects.NodeGroup.list(context, cluster.uuid)])
         nodegroup.stack_id = cluster.stack_id
         nodegroup.save()
         self._apply(context, cluster)

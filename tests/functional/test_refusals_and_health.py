@@ -173,3 +173,31 @@ def test_failed_create_is_deleted_without_leftovers(stack):
     assert leftovers == []
     assert [o for o in _objects(stack, 'cluster.x-k8s.io', 'clusters')
             if o['metadata']['name'] == stored.stack_id] == []
+
+
+def test_refused_nodegroup_blocks_nothing_and_can_be_deleted(stack, ready):
+    ctx, cluster = ready
+    bad = magnum_fixtures.make_nodegroup(
+        ctx, cluster, 'bad', labels={'auto_scaling_enabled': 'sometimes'})
+    with pytest.raises(exception.InvalidParameterValue) as raised:
+        stack.nodegroups.nodegroup_create(ctx, stack.reload(cluster.uuid),
+                                          bad)
+    assert 'auto_scaling_enabled' in str(raised.value)
+    assert 'sometimes' in str(raised.value)
+    stored = objects.NodeGroup.get(ctx, cluster.uuid, bad.uuid)
+    assert stored.status == Status.CREATE_FAILED
+
+    # Magnum leaves the cluster UPDATE_FAILED; a resize (allowed from
+    # there) must still render and complete without the refused group.
+    worker = [g for g in objects.NodeGroup.list(ctx, cluster.uuid)
+              if g.name == 'default-worker'][0]
+    stack.clusters.cluster_resize(ctx, stack.reload(cluster.uuid), 2, [],
+                                  worker)
+    cluster = stack.wait_for(cluster.uuid, Status.UPDATE_COMPLETE)
+    assert len(cluster.node_addresses) == 2
+
+    stack.nodegroups.nodegroup_delete(ctx, stack.reload(cluster.uuid),
+                                      stored)
+    cluster = stack.wait_for(cluster.uuid, Status.UPDATE_COMPLETE)
+    assert 'bad' not in [ng.name for ng in
+                         objects.NodeGroup.list(ctx, cluster.uuid)]
