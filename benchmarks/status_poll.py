@@ -15,16 +15,12 @@ test: nothing here asserts a target.
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 
 from magnum import objects
 from magnum.service import periodic
 from oslo_service import loopingcall
 
-from tests.fixtures import keystone as keystone_fixture
-from tests.fixtures import magnum as magnum_fixtures
-from tests.fixtures import tools as tools_fixture
 from tests.functional import stack as full_stack
 
 BASELINE = {'status': 9, 'health': 7}
@@ -68,26 +64,17 @@ def main(argv=None):
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--helm', default=None)
     args = parser.parse_args(argv)
-    helm = args.helm or str(tools_fixture.ensure_tools() / 'helm4')
-    magnum_fixtures.configure_magnum()
-    magnum_fixtures.reset_schema()
-    with tempfile.TemporaryDirectory() as workdir:
-        process, keystone = keystone_fixture.start(workdir)
-        try:
-            with full_stack.running(magnum_fixtures.CONF, keystone, helm,
-                                    speed=20000) as stack:
-                ctx = stack.user_context()
-                template = stack.template(ctx)
-                uuids = []
-                for i in range(args.clusters):
-                    cluster = stack.create_cluster(
-                        ctx, template, node_count=2, name='bench-%d' % i)
-                    stack.wait_for(cluster.uuid,
-                                   full_stack.Status.CREATE_COMPLETE)
-                    uuids.append(cluster.uuid)
-                results = measure(stack, uuids, args.rounds)
-        finally:
-            keystone_fixture.stop(process)
+    with full_stack.standalone(args.helm, speed=20000) as stack:
+        ctx = stack.user_context()
+        template = stack.template(ctx)
+        uuids = []
+        for i in range(args.clusters):
+            cluster = stack.create_cluster(ctx, template, node_count=2,
+                                           name='bench-%d' % i)
+            stack.wait_for(cluster.uuid, full_stack.Status.CREATE_COMPLETE)
+            uuids.append(cluster.uuid)
+        results = measure(stack, uuids, args.rounds)
+        helm = stack.conf.capi_driver.helm_executable
     print('%d clusters, %d rounds, %s' % (args.clusters, args.rounds, helm))
     print('%-8s %18s %14s %22s' % ('poll', 'requests/cluster', 'ms/cluster',
                                    'requests vs baseline'))

@@ -11,13 +11,10 @@ time; the default makes each step take a few seconds).
 
 import argparse
 import sys
-import tempfile
 
 from magnum import objects
 
-from tests.fixtures import keystone as keystone_fixture
 from tests.fixtures import magnum as magnum_fixtures
-from tests.fixtures import tools as tools_fixture
 from tests.functional import stack as full_stack
 
 Status = full_stack.Status
@@ -96,17 +93,8 @@ def main(argv=None):
     parser.add_argument('--helm', default=None,
                         help='helm binary (default: helm 4 in .tools/bin)')
     args = parser.parse_args(argv)
-    helm = args.helm or str(tools_fixture.ensure_tools() / 'helm4')
-    magnum_fixtures.configure_magnum()
-    magnum_fixtures.reset_schema()
-    with tempfile.TemporaryDirectory() as workdir:
-        process, keystone = keystone_fixture.start(workdir)
-        try:
-            with full_stack.running(magnum_fixtures.CONF, keystone, helm,
-                                    args.speed) as stack:
-                run(stack, timeout=max(60.0, 3600.0 / args.speed))
-        finally:
-            keystone_fixture.stop(process)
+    with full_stack.standalone(args.helm, args.speed) as stack:
+        run(stack, timeout=max(60.0, 3600.0 / args.speed))
     return 0
 
 

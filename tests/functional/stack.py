@@ -9,6 +9,7 @@ Glance and Neutron lookups are faked (tests.fixtures.cloud).
 import contextlib
 import datetime
 import pathlib
+import tempfile
 import time
 
 from magnum.common import exception
@@ -24,7 +25,9 @@ from magnum_capi_driver import cloud
 from magnum_capi_driver import driver
 from magnum_capi_driver import kube
 from tests.fixtures import cloud as cloud_fixtures
+from tests.fixtures import keystone as keystone_fixture
 from tests.fixtures import magnum as magnum_fixtures
+from tests.fixtures import tools as tools_fixture
 from tests.kubeapi import ManagementCluster
 
 CHART = pathlib.Path(__file__).resolve().parents[1] / 'charts' / \
@@ -136,6 +139,25 @@ def running(conf, keystone, helm_binary, speed):
             _reset_driver_caches()
             for name in overrides:
                 conf.clear_override(name, group='capi_driver')
+
+
+@contextlib.contextmanager
+def standalone(helm_binary=None, speed=60.0):
+    """The whole stack outside pytest, for the demo and the benchmarks.
+
+    An empty Magnum database, a Keystone of its own, helm 4 by default.
+    """
+    helm_binary = helm_binary or str(tools_fixture.ensure_tools() / 'helm4')
+    magnum_fixtures.configure_magnum()
+    magnum_fixtures.reset_schema()
+    with tempfile.TemporaryDirectory() as workdir:
+        process, keystone = keystone_fixture.start(workdir)
+        try:
+            with running(magnum_fixtures.CONF, keystone, helm_binary,
+                         speed) as stack:
+                yield stack
+        finally:
+            keystone_fixture.stop(process)
 
 
 def _reset_driver_caches():
