@@ -265,14 +265,15 @@ class Driver(driver.Driver):
                 for uuid, group in groups.items()}
 
     def _snapshot(self, cluster, namespace):
+        """Observe the cluster's CAPI objects (none before its release)."""
+        if not cluster.stack_id:
+            return status.Snapshot(cluster=None, openstack_cluster=None,
+                                   control_plane=None)
         kube_client = self.kube()
-        objs = kube.cluster_objects(kube_client, namespace,
-                                    cluster.stack_id) \
-            if cluster.stack_id else {}
-        started = kube.release_started_at(kube_client, namespace,
-                                          cluster.stack_id) \
-            if cluster.stack_id else None
-        return status.Snapshot(release_started_at=started, **objs)
+        return status.Snapshot(
+            release_started_at=kube.release_started_at(
+                kube_client, namespace, cluster.stack_id),
+            **kube.cluster_objects(kube_client, namespace, cluster.stack_id))
 
     @staticmethod
     def _timeouts(cluster):

@@ -201,3 +201,15 @@ def test_refused_nodegroup_blocks_nothing_and_can_be_deleted(stack, ready):
     cluster = stack.wait_for(cluster.uuid, Status.UPDATE_COMPLETE)
     assert 'bad' not in [ng.name for ng in
                          objects.NodeGroup.list(ctx, cluster.uuid)]
+
+
+def test_cluster_that_never_reached_the_driver_deletes(stack):
+    """Magnum failed before calling create_cluster: no stack_id at all."""
+    ctx = stack.user_context()
+    cluster = magnum_fixtures.make_cluster(ctx, stack.template(ctx),
+                                           name='early-failure',
+                                           status=Status.CREATE_FAILED)
+    cluster.create()
+    assert _health(stack, cluster.uuid).health_status == Health.UNKNOWN
+    stack.clusters.cluster_delete(ctx, cluster.uuid)
+    assert stack.wait_for(cluster.uuid, None) is None
