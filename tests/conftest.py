@@ -5,5 +5,4 @@ pytest_plugins = [
     'tests.fixtures.kube',
     'tests.fixtures.keystone',
     'tests.fixtures.magnum',
-    'tests.fixtures.cloud',
 ]
