@@ -194,18 +194,35 @@ class Driver(driver.Driver):
     # -- nodegroups -----------------------------------------------------------
 
     def create_nodegroup(self, context, cluster, nodegroup):
-        candidate = nodegroup.obj_clone()
-        candidate.stack_id = cluster.stack_id
-        self._render(context, cluster, nodegroups=[
-            candidate if ng.uuid == nodegroup.uuid else ng
-            for ng in objects.NodeGroup.list(context, cluster.uuid)])
+        self._check_nodegroup_change(context, cluster, nodegroup,
+                                     stack_id=cluster.stack_id)
         nodegroup.stack_id = cluster.stack_id
         nodegroup.save()
         self._apply(context, cluster)
 
     def update_nodegroup(self, context, cluster, nodegroup):
+        self._check_nodegroup_change(context, cluster, nodegroup)
         nodegroup.save()
         self._apply(context, cluster)
+
+    def _check_nodegroup_change(self, context, cluster, nodegroup, **extra):
+        """Render with the nodegroup as it would be stored, before storing.
+
+        On refusal the object's pending changes are dropped, so the
+        conductor's save of the FAILED status stores nothing else; a
+        refused create keeps no stack_id, which keeps it out of every later
+        render.
+        """
+        changed = nodegroup.obj_clone()
+        for field, value in extra.items():
+            setattr(changed, field, value)
+        try:
+            self._render(context, cluster, nodegroups=[
+                changed if ng.uuid == nodegroup.uuid else ng
+                for ng in objects.NodeGroup.list(context, cluster.uuid)])
+        except Exception:
+            nodegroup.obj_reset_changes()
+            raise
 
     def delete_nodegroup(self, context, cluster, nodegroup):
         nodegroup.status = Status.DELETE_IN_PROGRESS

@@ -213,3 +213,19 @@ def test_cluster_that_never_reached_the_driver_deletes(stack):
     assert _health(stack, cluster.uuid).health_status == Health.UNKNOWN
     stack.clusters.cluster_delete(ctx, cluster.uuid)
     assert stack.wait_for(cluster.uuid, None) is None
+
+
+def test_refused_nodegroup_update_stores_nothing_but_the_failure(stack,
+                                                                  ready):
+    ctx, cluster = ready
+    worker = [g for g in objects.NodeGroup.list(ctx, cluster.uuid)
+              if g.name == 'default-worker'][0]
+    worker.min_node_count = 3
+    worker.max_node_count = 2
+    with pytest.raises(exception.InvalidParameterValue) as raised:
+        stack.nodegroups.nodegroup_update(ctx, stack.reload(cluster.uuid),
+                                          worker)
+    assert 'max_node_count' in str(raised.value)
+    stored = objects.NodeGroup.get(ctx, cluster.uuid, worker.uuid)
+    assert stored.status == Status.UPDATE_FAILED
+    assert (stored.min_node_count, stored.max_node_count) == (0, None)
