@@ -174,3 +174,34 @@ def test_create_times_out_when_control_plane_never_ready(stack):
     cluster = stack.poll_once(cluster.uuid)
     assert cluster.status == Status.CREATE_FAILED
     assert 'control plane' in cluster.status_reason.lower()
+
+
+def test_parallel_nodegroup_creates_all_land(stack):
+    """OpenTofu creates nodegroups in parallel: every one must land.
+
+    Each create renders the release from the database under the cluster's
+    lock, so no helm upgrade can drop a group another one added, and helm
+    never sees two operations on the release at once.
+    """
+    import concurrent.futures
+
+    ctx = stack.user_context()
+    cluster = stack.create_cluster(ctx, stack.template(ctx), name='tofu')
+    cluster = stack.wait_for(cluster.uuid, Status.CREATE_COMPLETE)
+    wanted = ['pool-%d' % i for i in range(5)]
+
+    def create(name):
+        ng = magnum_fixtures.make_nodegroup(ctx, cluster, name)
+        stack.nodegroups.nodegroup_create(ctx, stack.reload(cluster.uuid),
+                                          ng)
+
+    with concurrent.futures.ThreadPoolExecutor(len(wanted)) as pool:
+        for future in [pool.submit(create, n) for n in wanted]:
+            future.result()
+    cluster = stack.wait_for(cluster.uuid, Status.UPDATE_COMPLETE)
+    groups = _nodegroups(ctx, cluster)
+    assert all(groups[n].status == Status.CREATE_COMPLETE for n in wanted)
+    deployments = _list(stack.mc, 'cluster.x-k8s.io/v1beta1',
+                        'machinedeployments', _namespace(cluster))
+    assert len([d for d in deployments
+                if d['spec']['clusterName'] == cluster.stack_id]) == 6
