@@ -6,14 +6,20 @@ lookups. Each step checks what Magnum recorded and what the management
 cluster holds.
 """
 
+import json
+import logging
+
 import pykube
 import pytest
+import yaml
 
 from magnum.common import exception
 from magnum import objects
 from magnum.objects import fields
 
+from magnum_capi_driver import driver
 from magnum_capi_driver import names
+from magnum_capi_driver import secrets
 from tests.fixtures import cloud as cloud_fixtures
 from tests.fixtures import magnum as magnum_fixtures
 
@@ -54,7 +60,18 @@ def _namespace(cluster):
     return 'magnum-%s' % cluster.project_id
 
 
-def test_cluster_lifecycle(stack):
+def _credential_secret(stack, namespace, release):
+    """The application credential secret, read where it belongs."""
+    store = stack.mc.store
+    secret = store.get(store.registry.get('', 'secrets'), namespace,
+                       secrets.credentials_secret_name(release))
+    clouds = yaml.safe_load(secrets.decode_data(secret)['clouds.yaml'])
+    return clouds['clouds']['openstack']['auth'][
+        'application_credential_secret']
+
+
+def test_cluster_lifecycle(stack, caplog):
+    caplog.set_level(logging.DEBUG)
     ctx = stack.user_context()
     template = stack.template(ctx)
     cluster = stack.create_cluster(ctx, template, master_count=1,
@@ -71,6 +88,12 @@ def test_cluster_lifecycle(stack):
     creds = [c for c in _app_credentials(stack.keystone)
              if cluster.uuid in c['name'] or release in c['name']]
     assert len(creds) == 1
+    secret = _credential_secret(stack, namespace, release)
+    values = driver.Driver.helm().values(namespace, release)
+    assert values['cloudCredentialsSecretName'] == \
+        secrets.credentials_secret_name(release)
+    assert secret not in json.dumps(values)
+    assert secret not in caplog.text
 
     # Two extra nodegroups, as OpenTofu creates them.
     for name, count in (('gpu', 1), ('Big Nodes', 2)):
@@ -139,6 +162,8 @@ def test_cluster_lifecycle(stack):
     after = [c for c in _app_credentials(stack.keystone)
              if cluster.uuid in c['name'] or release in c['name']]
     assert len(after) == 1 and after[0]['id'] != creds[0]['id']
+    rotated = _credential_secret(stack, namespace, release)
+    assert rotated != secret
 
     # Delete: nothing of the cluster left anywhere.
     stack.clusters.cluster_delete(ctx, cluster.uuid)
@@ -158,6 +183,7 @@ def test_cluster_lifecycle(stack):
         assert left == [], (plural, left)
     assert [c for c in _app_credentials(stack.keystone)
             if cluster.uuid in c['name'] or release in c['name']] == []
+    assert secret not in caplog.text and rotated not in caplog.text
 
 
 def test_create_times_out_when_control_plane_never_ready(stack):

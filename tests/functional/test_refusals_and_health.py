@@ -215,8 +215,7 @@ def test_cluster_that_never_reached_the_driver_deletes(stack):
     assert stack.wait_for(cluster.uuid, None) is None
 
 
-def test_refused_nodegroup_update_stores_nothing_but_the_failure(stack,
-                                                                  ready):
+def test_refused_nodegroup_update_stores_only_the_failure(stack, ready):
     ctx, cluster = ready
     worker = [g for g in objects.NodeGroup.list(ctx, cluster.uuid)
               if g.name == 'default-worker'][0]
