@@ -27,26 +27,39 @@ class OpenStackCloud(object):
         return {'id': image.id, 'name': image.name, 'properties': properties}
 
     def flavor(self, ref):
-        for flavor in self._clients.nova().flavors():
-            if ref in (flavor.id, flavor.name):
-                return {'id': flavor.id, 'name': flavor.name,
-                        'vcpus': flavor.vcpus, 'ram': flavor.ram,
-                        'disk': flavor.disk}
-        raise exception.FlavorNotFound(flavor=ref)
+        flavor = _one(self._clients.nova().flavors(), ref, 'flavor',
+                      exception.FlavorNotFound(flavor=ref))
+        return {'id': flavor.id, 'name': flavor.name, 'vcpus': flavor.vcpus,
+                'ram': flavor.ram, 'disk': flavor.disk}
 
     def network(self, ref):
-        for net in self._clients.neutron().networks():
-            if ref in (net.id, net.name):
-                return {'id': net.id, 'name': net.name,
-                        'external': bool(net.is_router_external)}
-        raise exception.FixedNetworkNotFound(network=ref)
+        net = _one(self._clients.neutron().networks(), ref, 'network',
+                   exception.FixedNetworkNotFound(network=ref))
+        return {'id': net.id, 'name': net.name,
+                'external': bool(net.is_router_external)}
 
     def subnet(self, ref):
-        for subnet in self._clients.neutron().subnets():
-            if ref in (subnet.id, subnet.name):
-                return {'id': subnet.id, 'name': subnet.name,
-                        'network_id': subnet.network_id}
-        raise exception.FixedSubnetNotFound(subnet=ref)
+        subnet = _one(self._clients.neutron().subnets(), ref, 'subnet',
+                      exception.FixedSubnetNotFound(subnet=ref))
+        return {'id': subnet.id, 'name': subnet.name,
+                'network_id': subnet.network_id}
+
+
+def _one(resources, ref, kind, not_found):
+    """The resource whose id is ref, else the only one named ref."""
+    named = []
+    for resource in resources:
+        if resource.id == ref:
+            return resource
+        if resource.name == ref:
+            named.append(resource)
+    if not named:
+        raise not_found
+    if len(named) > 1:
+        raise exception.Conflict(
+            'Multiple %ss are named %r; use the id of the one you mean.'
+            % (kind, ref))
+    return named[0]
 
 
 def for_context(context):

@@ -5,4 +5,5 @@ pytest_plugins = [
     'tests.fixtures.kube',
     'tests.fixtures.keystone',
     'tests.fixtures.magnum',
+    'tests.fixtures.openstack_api',
 ]
