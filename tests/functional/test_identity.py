@@ -191,8 +191,8 @@ def test_delete_of_a_credential_already_gone_warns(ks, caplog):
                for w in warnings)
 
 
-def test_credential_of_user_who_left_is_deleted_by_admin_service(ks):
-    keystone, leaks = ks
+def _credential_of_member_who_left(keystone, leaks):
+    """A member creates a credential, then is removed from the project."""
     name = 'leaver-' + uuid.uuid4().hex[:8]
     user_id = keystone.create_member(name)
     ctx = keystone.request_context(name, keystone.user_password)
@@ -200,6 +200,12 @@ def test_credential_of_user_who_left_is_deleted_by_admin_service(ks):
         identity.user_session(ctx), user_id, Cluster())
     leaks.append(cred.secret)
     keystone.revoke_all(user_id)
+    return user_id, cred
+
+
+def test_credential_of_user_who_left_is_deleted_by_admin_service(ks):
+    keystone, leaks = ks
+    user_id, cred = _credential_of_member_who_left(keystone, leaks)
     with pytest.raises(ka_exceptions.Unauthorized):
         app_credential_session(keystone.auth_url, cred.id,
                                cred.secret).get_token()
@@ -211,13 +217,7 @@ def test_credential_of_user_who_left_is_deleted_by_admin_service(ks):
 def test_forbidden_delete_warns_with_what_to_do(ks, magnum_conf, caplog):
     """A service user without the admin role gets 403: warn, go on."""
     keystone, leaks = ks
-    name = 'leaver-' + uuid.uuid4().hex[:8]
-    user_id = keystone.create_member(name)
-    ctx = keystone.request_context(name, keystone.user_password)
-    cred = identity.create_application_credential(
-        identity.user_session(ctx), user_id, Cluster())
-    leaks.append(cred.secret)
-    keystone.revoke_all(user_id)
+    user_id, cred = _credential_of_member_who_left(keystone, leaks)
     keystone.configure_magnum(magnum_conf, username=keystone.user_name,
                               password=keystone.user_password,
                               project_name=keystone.project_name)
