@@ -84,16 +84,22 @@ class Driver(driver.Driver):
 
     # -- the release, always rendered whole from the database --------------
 
-    def _render(self, context, cluster, template=None, nodegroups=None):
+    def _render(self, context, cluster, template=None, nodegroups=None,
+                pending=None):
         """Decide the release's values from Magnum's objects (validates all).
 
-        By default everything is loaded from the database; upgrade passes
-        the changed, not yet saved, template and nodegroups.
+        By default everything is loaded from the database. Upgrade passes
+        the changed, not yet saved, template and nodegroups; a nodegroup
+        change passes the nodegroup as it will be stored (pending), in
+        place of its stored row.
         """
         template = template or objects.ClusterTemplate.get_by_uuid(
             context, cluster.cluster_template_id)
         if nodegroups is None:
             nodegroups = objects.NodeGroup.list(context, cluster.uuid)
+        if pending is not None:
+            nodegroups = [pending if ng.uuid == pending.uuid else ng
+                          for ng in nodegroups]
         cluster_spec = spec.build_cluster_spec(
             cluster, template, [ng for ng in nodegroups if _in_release(ng)],
             cloud.for_context(context), labels.site_defaults(CONF),
@@ -101,10 +107,17 @@ class Driver(driver.Driver):
             identity_url=identity.auth_url(context))
         return cluster_spec, values.render(cluster_spec)
 
-    def _apply(self, context, cluster):
-        """Render the release from the database and apply it, as one step."""
+    def _apply(self, context, cluster, pending=None, on_valid=None):
+        """Render the release from the database and apply it, as one step.
+
+        on_valid runs once the render has passed validation, before helm:
+        where a caller stores or creates what depends on that.
+        """
         with locks.cluster_lock(cluster.uuid):
-            cluster_spec, chart_values = self._render(context, cluster)
+            cluster_spec, chart_values = self._render(context, cluster,
+                                                      pending=pending)
+            if on_valid is not None:
+                on_valid()
             self.helm().apply(self._namespace(cluster), cluster.stack_id,
                               chart_values, cluster_spec.chart_version)
         return cluster_spec
@@ -119,10 +132,8 @@ class Driver(driver.Driver):
         CAPI's order (the credentials only once the Cluster is gone).
         """
         cluster.stack_id = names.release_name(cluster.name, cluster.uuid)
-        self._render(context, cluster)
-        credentials.create(context, cluster, self.kube(),
-                           self._namespace(cluster))
-        self._apply(context, cluster)
+        self._apply(context, cluster, on_valid=lambda: credentials.create(
+            context, cluster, self.kube(), self._namespace(cluster)))
         self._sync_status(context, cluster)
 
     def update_cluster(self, context, cluster, scale_manager=None,
@@ -194,34 +205,36 @@ class Driver(driver.Driver):
     # -- nodegroups -----------------------------------------------------------
 
     def create_nodegroup(self, context, cluster, nodegroup):
-        self._check_nodegroup_change(context, cluster, nodegroup,
+        self._apply_nodegroup_change(context, cluster, nodegroup,
                                      stack_id=cluster.stack_id)
-        nodegroup.stack_id = cluster.stack_id
-        nodegroup.save()
-        self._apply(context, cluster)
 
     def update_nodegroup(self, context, cluster, nodegroup):
-        self._check_nodegroup_change(context, cluster, nodegroup)
-        nodegroup.save()
-        self._apply(context, cluster)
+        self._apply_nodegroup_change(context, cluster, nodegroup)
 
-    def _check_nodegroup_change(self, context, cluster, nodegroup, **extra):
-        """Render with the nodegroup as it would be stored, before storing.
+    def _apply_nodegroup_change(self, context, cluster, nodegroup, **extra):
+        """Store the nodegroup only once the release renders with it.
 
-        On refusal the object's pending changes are dropped, so the
-        conductor's save of the FAILED status stores nothing else; a
+        If the render refuses it, the object's pending changes are dropped,
+        so the conductor's save of the FAILED status stores nothing else; a
         refused create keeps no stack_id, which keeps it out of every later
         render.
         """
-        changed = nodegroup.obj_clone()
+        pending = nodegroup.obj_clone()
         for field, value in extra.items():
-            setattr(changed, field, value)
+            setattr(pending, field, value)
+        stored = []
+
+        def store():
+            for field, value in extra.items():
+                setattr(nodegroup, field, value)
+            nodegroup.save()
+            stored.append(nodegroup.uuid)
+
         try:
-            self._render(context, cluster, nodegroups=[
-                changed if ng.uuid == nodegroup.uuid else ng
-                for ng in objects.NodeGroup.list(context, cluster.uuid)])
+            self._apply(context, cluster, pending=pending, on_valid=store)
         except Exception:
-            nodegroup.obj_reset_changes()
+            if not stored:
+                nodegroup.obj_reset_changes()
             raise
 
     def delete_nodegroup(self, context, cluster, nodegroup):
