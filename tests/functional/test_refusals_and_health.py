@@ -228,3 +228,31 @@ def test_refused_nodegroup_update_stores_only_the_failure(stack, ready):
     stored = objects.NodeGroup.get(ctx, cluster.uuid, worker.uuid)
     assert stored.status == Status.UPDATE_FAILED
     assert (stored.min_node_count, stored.max_node_count) == (0, None)
+
+
+def test_update_times_out_from_the_helm_revision(stack, ready):
+    """An update is timed from the newest Helm revision, not updated_at."""
+    ctx, cluster = ready
+    namespace = _namespace(cluster)
+    ng = magnum_fixtures.make_nodegroup(ctx, cluster, 'never-ready')
+    deployment = names.machine_deployment_name(
+        cluster.stack_id, names.node_group_names([ng])[ng.uuid])
+    stack.mc.capi.machines_never_ready(namespace, cluster.stack_id,
+                                       deployment)
+    stack.nodegroups.nodegroup_create(ctx, stack.reload(cluster.uuid), ng)
+    for _ in range(10):
+        assert stack.poll_once(cluster.uuid).status == \
+            Status.UPDATE_IN_PROGRESS
+
+    # Two hours pass for the management cluster's records of the release.
+    store = stack.mc.store
+    with store.lock:
+        for secret in _release_revisions(stack, cluster):
+            stored = store.find(store.registry.get('', 'secrets'),
+                                namespace, secret['metadata']['name'])
+            stored['metadata']['creationTimestamp'] = '2000-01-01T00:00:00Z'
+    failed = stack.poll_once(cluster.uuid)
+    assert failed.status == Status.UPDATE_FAILED
+    assert 'never-ready' in failed.status_reason
+    group = objects.NodeGroup.get(ctx, cluster.uuid, ng.uuid)
+    assert group.status == Status.CREATE_FAILED
