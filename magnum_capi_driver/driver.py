@@ -195,6 +195,9 @@ class Driver(driver.Driver):
 
     def delete_cluster(self, context, cluster):
         self._uninstall(cluster)
+        if cluster.stack_id:
+            kube.note_delete_request(self.kube(), self._namespace(cluster),
+                                     cluster.stack_id, _now())
 
     def _uninstall(self, cluster):
         if not cluster.stack_id:

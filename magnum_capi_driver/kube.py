@@ -7,7 +7,6 @@ failure to talk to the management cluster becomes ManagementClusterError with
 a message that names what was attempted, never a request body.
 """
 
-import datetime
 import functools
 import threading
 
@@ -15,6 +14,7 @@ import pykube
 import requests
 
 from magnum_capi_driver import exceptions
+from magnum_capi_driver import status
 
 # kind -> (apiVersion, plural, namespaced)
 KINDS = {
@@ -193,14 +193,22 @@ def release_started_at(kube, namespace, release):
         return None
     newest = max(secrets, key=lambda s: int(
         (s['metadata'].get('labels') or {}).get('version', '0')))
-    return parse_time(newest['metadata'].get('creationTimestamp'))
+    return status.parse_time(newest['metadata'].get('creationTimestamp'))
 
 
-def parse_time(value):
-    if not value:
-        return None
-    return datetime.datetime.strptime(
-        value, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
+def note_delete_request(kube, namespace, release, moment):
+    """Stamp the Cluster with when a delete was asked for (if it exists).
+
+    Kubernetes keeps the first deletionTimestamp; this lets a delete
+    retried after DELETE_FAILED be timed from the retry.
+    """
+    try:
+        kube.merge_patch('Cluster', namespace, release, {'metadata': {
+            'annotations': {status.DELETE_REQUESTED:
+                            status.format_time(moment)}}})
+    except exceptions.ManagementClusterError:
+        if kube.get('Cluster', namespace, release) is not None:
+            raise
 
 
 def machine_matches(machine, node):

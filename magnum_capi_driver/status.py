@@ -63,6 +63,10 @@ DEPLOYMENT_LABEL = 'cluster.x-k8s.io/deployment-name'
 AUTOSCALER_MIN = 'cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size'
 AUTOSCALER_MAX = 'cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size'
 
+# Set on the Cluster by every delete request, so a retried delete is timed
+# from the retry rather than from the first deletionTimestamp.
+DELETE_REQUESTED = 'magnum.openstack.org/delete-requested-at'
+
 # In-progress status -> (success, failure).
 OUTCOMES = {
     CS.CREATE_IN_PROGRESS: (CS.CREATE_COMPLETE, CS.CREATE_FAILED),
@@ -301,14 +305,22 @@ def aware(moment):
     return moment.replace(tzinfo=datetime.timezone.utc)
 
 
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+
+
+def format_time(moment):
+    """A datetime as a Kubernetes timestamp (RFC 3339, UTC)."""
+    return aware(moment).astimezone(datetime.timezone.utc).strftime(
+        TIME_FORMAT)
+
+
 def parse_time(value):
     """A Kubernetes timestamp (RFC 3339, UTC) as a datetime, or None."""
     if not value:
         return None
     try:
-        return datetime.datetime.strptime(
-            value, '%Y-%m-%dT%H:%M:%SZ').replace(
-                tzinfo=datetime.timezone.utc)
+        return datetime.datetime.strptime(value, TIME_FORMAT).replace(
+            tzinfo=datetime.timezone.utc)
     except ValueError:
         return None
 
@@ -331,7 +343,12 @@ def operation_start(snapshot, view):
         stamps = [parse_time(((o or {}).get('metadata') or {}).get(
             'deletionTimestamp')) for o in objs]
         stamps = [s for s in stamps if s]
-        return min(stamps) if stamps else view.started_at
+        if not stamps:
+            return view.started_at
+        requested = parse_time(annotations_of(snapshot.cluster).get(
+            DELETE_REQUESTED))
+        # A delete retried after DELETE_FAILED starts a new clock.
+        return max([min(stamps)] + ([requested] if requested else []))
     return snapshot.release_started_at or view.started_at
 
 

@@ -256,3 +256,35 @@ def test_update_times_out_from_the_helm_revision(stack, ready):
     assert 'never-ready' in failed.status_reason
     group = objects.NodeGroup.get(ctx, cluster.uuid, ng.uuid)
     assert group.status == Status.CREATE_FAILED
+
+
+def test_hung_delete_fails_keeps_credentials_then_retries(stack, ready):
+    ctx, cluster = ready
+    namespace = _namespace(cluster)
+    stack.mc.capi.hang_deletion(namespace, cluster.stack_id)
+    stack.clusters.cluster_delete(ctx, cluster.uuid)
+    for _ in range(10):
+        assert stack.poll_once(cluster.uuid).status == \
+            Status.DELETE_IN_PROGRESS
+
+    # Two hours pass for the Cluster being deleted.
+    store = stack.mc.store
+    with store.lock:
+        stored = store.find(store.registry.get('cluster.x-k8s.io',
+                                               'clusters'),
+                            namespace, cluster.stack_id)
+        stored['metadata']['deletionTimestamp'] = '2000-01-01T00:00:00Z'
+        stored['metadata'].get('annotations', {}).pop(
+            'magnum.openstack.org/delete-requested-at', None)
+    failed = stack.poll_once(cluster.uuid)
+    assert failed.status == Status.DELETE_FAILED
+    assert 'Cluster' in failed.status_reason
+    # CAPO still needs them: nothing of the identity is gone yet.
+    assert len(_credentials_named(stack, cluster.uuid)) == 1
+
+    # The operator fixes the cause and deletes again: a fresh clock.
+    stack.clusters.cluster_delete(ctx, cluster.uuid)
+    assert stack.poll_once(cluster.uuid).status == Status.DELETE_IN_PROGRESS
+    stack.mc.capi.clear_faults()
+    stack.wait_for(cluster.uuid, None)
+    assert _credentials_named(stack, cluster.uuid) == []

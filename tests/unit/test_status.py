@@ -816,6 +816,25 @@ def test_delete_timeout():
         'Cluster (Deleting), 2 Machines')
 
 
+def test_retried_delete_is_timed_from_the_retry():
+    cluster = make_cluster('Deleting', deleting=True)
+    cluster['metadata']['annotations'] = {
+        status.DELETE_REQUESTED: status.format_time(minutes(40))}
+    snap = status.Snapshot(cluster=cluster, openstack_cluster=None,
+                           control_plane=None, release_exists=False)
+    assert decide(snap, _deleting(), at=69).status == CS.DELETE_IN_PROGRESS
+    assert decide(snap, _deleting(), at=71).status == CS.DELETE_FAILED
+
+
+def test_a_delete_request_before_the_deletion_does_not_extend_it():
+    cluster = make_cluster('Deleting', deleting=True)
+    cluster['metadata']['annotations'] = {
+        status.DELETE_REQUESTED: '2026-03-01T11:00:00Z'}
+    snap = status.Snapshot(cluster=cluster, openstack_cluster=None,
+                           control_plane=None, release_exists=False)
+    assert decide(snap, _deleting(), at=31).status == CS.DELETE_FAILED
+
+
 # ---------------------------------------------------------------- reasons
 
 def test_reasons_are_short_sorted_and_complete_parts():
