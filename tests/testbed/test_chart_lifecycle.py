@@ -252,7 +252,10 @@ def observe_teardown(api):
     samples = []
 
     def gone():
-        present = tuple(name for name, objects in STAGES if objects(api))
+        # Later stages are read first: as teardown only moves forward, a
+        # sample taken over several requests is then still a true tail.
+        present = tuple(reversed([name for name, objects in reversed(STAGES)
+                                  if objects(api)]))
         if not samples or samples[-1] != present:
             samples.append(present)
         return not present
