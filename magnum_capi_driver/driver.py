@@ -148,12 +148,11 @@ class Driver(driver.Driver):
 
     def _mark_for_removal(self, cluster, nodegroup, nodes):
         namespace = self._namespace(cluster)
-        objs = kube.cluster_objects(self.kube(), namespace, cluster.stack_id)
-        group = names.node_group_names([nodegroup]).get(nodegroup.uuid)
-        deployment = names.machine_deployment_name(cluster.stack_id, group)
-        machines = [m for m in objs['machines']
-                    if (m['metadata'].get('labels') or {}).get(
-                        'cluster.x-k8s.io/deployment-name') == deployment]
+        deployment = self._deployment_names(cluster, [nodegroup])[
+            nodegroup.uuid]
+        machines = self.kube().list(
+            'Machine', namespace,
+            'cluster.x-k8s.io/deployment-name=%s' % deployment)
         unknown = kube.mark_machines_for_deletion(self.kube(), namespace,
                                                   machines, nodes)
         if unknown:
