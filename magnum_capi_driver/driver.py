@@ -24,6 +24,7 @@ from magnum_capi_driver import kube
 from magnum_capi_driver import labels
 from magnum_capi_driver import locks
 from magnum_capi_driver import names
+from magnum_capi_driver import observe
 from magnum_capi_driver import spec
 from magnum_capi_driver import status
 from magnum_capi_driver import values
@@ -120,6 +121,7 @@ class Driver(driver.Driver):
                 on_valid()
             self.helm().apply(self._namespace(cluster), cluster.stack_id,
                               chart_values, cluster_spec.chart_version)
+            observe.wrote(cluster)
         return cluster_spec
 
     # -- cluster lifecycle ----------------------------------------------------
@@ -184,6 +186,7 @@ class Driver(driver.Driver):
                                target.kubernetes_version)
             self.helm().apply(self._namespace(cluster), cluster.stack_id,
                               chart_values, target.chart_version)
+            observe.wrote(cluster)
         cluster.cluster_template_id = moved.cluster_template_id
         cluster.labels = moved.labels
         cluster.save()
@@ -197,6 +200,7 @@ class Driver(driver.Driver):
         if cluster.stack_id:
             kube.note_delete_request(self.kube(), self._namespace(cluster),
                                      cluster.stack_id, _now())
+            observe.wrote(cluster)
 
     def _uninstall(self, cluster):
         if not cluster.stack_id:
@@ -277,7 +281,7 @@ class Driver(driver.Driver):
         namespace = self._namespace(cluster)
         if snapshot is None:
             try:
-                snapshot = self._snapshot(cluster, namespace)
+                snapshot = self._snapshot(cluster)
             except exceptions.ManagementClusterError as exc:
                 LOG.warning('Status of cluster %s not updated: %s',
                             cluster.uuid, exc)
@@ -296,16 +300,13 @@ class Driver(driver.Driver):
         return {uuid: names.machine_deployment_name(cluster.stack_id, group)
                 for uuid, group in groups.items()}
 
-    def _snapshot(self, cluster, namespace):
+    @staticmethod
+    def _snapshot(cluster, for_status=True):
         """Observe the cluster's CAPI objects (none before its release)."""
         if not cluster.stack_id:
             return status.Snapshot(cluster=None, openstack_cluster=None,
                                    control_plane=None)
-        kube_client = self.kube()
-        return status.Snapshot(
-            release_started_at=kube.release_started_at(
-                kube_client, namespace, cluster.stack_id),
-            **kube.cluster_objects(kube_client, namespace, cluster.stack_id))
+        return observe.snapshot(cluster, for_status)
 
     @staticmethod
     def _timeouts(cluster):
@@ -359,14 +360,13 @@ class Monitor(object):
         nodegroup whose operation ended after its cluster completed.
         """
         cluster = self._cluster
+        settled = cluster.status.endswith('_COMPLETE')
         try:
-            snapshot = self._driver._snapshot(
-                cluster, self._driver._namespace(cluster))
+            snapshot = self._driver._snapshot(cluster, for_status=settled)
         except exceptions.ManagementClusterError as exc:
             snapshot = exc
         health_status, reason = health.decide_health(snapshot, _now())
         self.data = {'health_status': health_status,
                      'health_status_reason': reason}
-        if (cluster.status.endswith('_COMPLETE')
-                and not isinstance(snapshot, Exception)):
+        if settled and not isinstance(snapshot, Exception):
             self._driver._sync_status(self._context, cluster, snapshot)

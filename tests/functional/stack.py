@@ -24,6 +24,7 @@ from oslo_service import loopingcall
 from magnum_capi_driver import cloud
 from magnum_capi_driver import driver
 from magnum_capi_driver import kube
+from magnum_capi_driver import observe
 from tests.fixtures import cloud as cloud_fixtures
 from tests.fixtures import keystone as keystone_fixture
 from tests.fixtures import magnum as magnum_fixtures
@@ -109,6 +110,16 @@ class Stack(object):
             cluster.status if cluster else None,
             cluster.status_reason if cluster else '', timeout))
 
+    @staticmethod
+    def wait_until_view_is_cut_off(timeout=30):
+        """Until the driver's shared view knows it cannot be refreshed."""
+        view = observe.shared_view()
+        deadline = time.monotonic() + timeout
+        while view.age() is not None:
+            if time.monotonic() > deadline:
+                raise AssertionError('the shared view still looks current')
+            time.sleep(0.05)
+
     def age(self, cluster_uuid, minutes):
         """Move the cluster's creation back in time, as if minutes passed."""
         cluster = self.reload(cluster_uuid)
@@ -163,3 +174,4 @@ def standalone(helm_binary=None, speed=60.0):
 def _reset_driver_caches():
     driver.Driver._helm = None
     kube._clients.clear()
+    observe.reset()
