@@ -441,18 +441,24 @@ def wrote(cluster):
 
 
 def snapshot(cluster, for_status=True):
-    """The cluster's Snapshot, from the view when it may be used.
-
-    ``for_status`` False reads only what the health decision needs.
-    """
+    """A Magnum cluster's Snapshot (see ``snapshot_of``)."""
     namespace = names.namespace_name(CONF.capi_driver.namespace_prefix,
                                      cluster.project_id)
+    return snapshot_of(namespace, cluster.stack_id, cluster.uuid, for_status)
+
+
+def snapshot_of(namespace, release, key, for_status=True):
+    """The release's Snapshot, from the view when it may be used.
+
+    ``key`` names the cluster for ``wrote``; ``for_status`` False reads
+    only what the health decision needs.
+    """
     view = shared_view()
     if view is not None:
         try:
-            usable = view.usable_for(cluster.uuid, namespace)
+            usable = view.usable_for(key, namespace)
         except exceptions.ManagementClusterError:
             usable = False
         if usable:
-            return view.snapshot(namespace, cluster.stack_id, for_status)
-    return read(_direct_client(), namespace, cluster.stack_id, for_status)
+            return view.snapshot(namespace, release, for_status)
+    return read(_direct_client(), namespace, release, for_status)

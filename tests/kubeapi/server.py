@@ -172,13 +172,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.query = dict(urllib.parse.parse_qsl(url.query,
                                                  keep_blank_values=True))
         self.status_sent = self.bytes_sent = 0
-        self.form = None
+        self.form = self.route = self.verb = None
+        self.url_path = url.path
+        self.logged = False
         route = verb = resource = None
         try:
             body = self._read_body()
-            route = parse_path(url.path)
-            verb = _verb(self.command, route, self.query) if route \
-                else self.command.lower()
+            route = self.route = parse_path(url.path)
+            verb = self.verb = _verb(self.command, route, self.query) \
+                if route else self.command.lower()
             resource = route.plural if route else None
             if route is not None and self.command == 'GET':
                 self.form = negotiate(self.headers.get('Accept', ''), verb)
@@ -200,14 +202,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 'internal error: %s: %s' % (exc.__class__.__name__,
                                             exc)).status())
         finally:
-            self.server.requests.append(faults.Request(
-                self.command, url.path, self.query,
-                self.headers.get('User-Agent', ''), self.status_sent,
-                time.time(), verb, resource,
-                route.namespace if route else None,
-                route.name if route else None,
-                route.subresource if route else None,
-                self.bytes_sent, self.headers.get('Accept', '')))
+            self._log_request()
+
+    def _log_request(self):
+        """Log the request once, before its last bytes leave: a client
+        that has read the answer finds it in the log."""
+        if self.logged:
+            return
+        self.logged = True
+        route = self.route
+        self.server.requests.append(faults.Request(
+            self.command, self.url_path, self.query,
+            self.headers.get('User-Agent', ''), self.status_sent,
+            time.time(), self.verb, route.plural if route else None,
+            route.namespace if route else None,
+            route.name if route else None,
+            route.subresource if route else None,
+            self.bytes_sent, self.headers.get('Accept', '')))
 
     def _read_body(self):
         self.content_type = ''
@@ -236,6 +247,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(data)))
         self.send_header('Cache-Control', 'no-cache, private')
         self.end_headers()
+        self._log_request()
         self.wfile.write(data)
 
     # -- discovery and non-resource paths ---------------------------------
@@ -651,6 +663,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _end_chunks(self):
+        self._log_request()
         try:
             self.wfile.write(b'0\r\n\r\n')
             self.wfile.flush()
