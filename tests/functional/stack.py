@@ -83,6 +83,17 @@ class Stack(object):
         except exception.ClusterNotFound:
             return None
 
+    def poll_health(self, cluster_uuid):
+        """One pass of Magnum's real periodic health job for one cluster."""
+        ctx = self.admin_context()
+        cluster = objects.Cluster.get_by_uuid(ctx, cluster_uuid)
+        try:
+            periodic.ClusterHealthUpdateJob(ctx,
+                                            cluster).update_health_status()
+        except loopingcall.LoopingCallDone:
+            pass
+        return objects.Cluster.get_by_uuid(ctx, cluster_uuid)
+
     def wait_for(self, cluster_uuid, wanted, timeout=60, interval=0.05,
                  progress=None):
         """Poll until the cluster reaches wanted (None: gone from the DB).

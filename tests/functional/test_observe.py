@@ -8,6 +8,7 @@ when it may not hold the driver's own last write.
 
 import time
 
+from magnum.objects import fields
 import pytest
 
 from magnum_capi_driver import exceptions
@@ -16,6 +17,7 @@ from magnum_capi_driver import observe
 from tests.kubeapi.capi import kinds
 from tests.kubeapi.capi import samples
 
+Status = fields.ClusterStatus
 NS = 'magnum-observe'
 MAX_AGE = 6
 WATCHED_PLURALS = ('clusters', 'kubeadmcontrolplanes', 'openstackclusters',
@@ -219,3 +221,46 @@ def test_outage_is_not_hidden_by_the_view(view, management_cluster):
             observe.snapshot_of(NS, 'c1', 'uuid-1')
     finally:
         management_cluster.clear_faults()
+
+
+def _poll_cost(stack, cluster_uuid):
+    """What one status poll and one health poll of the cluster read."""
+    since = time.time()
+    stack.poll_once(cluster_uuid)
+    stack.poll_health(cluster_uuid)
+    return sorted((r.verb, r.resource, r.name,
+                   r.query.get('labelSelector'), r.status, r.bytes)
+                  for r in stack.mc.requests.filter(since=since)
+                  if r.verb != 'watch')
+
+
+def test_poll_reads_the_same_whatever_the_other_clusters(stack):
+    ctx = stack.user_context()
+    cluster = stack.create_cluster(ctx, stack.template(ctx), name='mine')
+    cluster = stack.wait_for(cluster.uuid, Status.CREATE_COMPLETE)
+    stack.mc.capi.stop()  # from now on nothing changes its objects
+    namespace = 'magnum-%s' % cluster.project_id
+    stack.conf.set_override('status_view_max_age', 0, group='capi_driver')
+    try:
+        add_cluster(stack.mc.store, namespace, 'other-0')
+        beside_one = _poll_cost(stack, cluster.uuid)
+        for index in range(1, 20):
+            add_cluster(stack.mc.store, namespace, 'other-%d' % index)
+        beside_twenty = _poll_cost(stack, cluster.uuid)
+    finally:
+        stack.conf.clear_override('status_view_max_age',
+                                  group='capi_driver')
+    assert beside_one == beside_twenty
+    assert all(name or selector for _, _, name, selector, _, _
+               in beside_one), beside_one
+    # Six reads per poll: the health poll of a settled cluster also
+    # decides its status.
+    assert len(beside_one) == 12
+
+    # With the shared view, once it is current, polls send no request.
+    observe.reset()
+    stack.poll_once(cluster.uuid)
+    view = observe.shared_view()
+    wait_until(lambda: view.usable_for(cluster.uuid, namespace),
+               'the view to be current')
+    assert _poll_cost(stack, cluster.uuid) == []
