@@ -50,8 +50,13 @@ def client(kubeconfig_file='', context=''):
     key = (kubeconfig_file, context)
     with _clients_lock:
         if key not in _clients:
-            _clients[key] = Kube(_load_config(kubeconfig_file, context))
+            _clients[key] = new_client(kubeconfig_file, context)
         return _clients[key]
+
+
+def new_client(kubeconfig_file='', context=''):
+    """A client with a session of its own (a watch holds a connection)."""
+    return Kube(_load_config(kubeconfig_file, context))
 
 
 def _load_config(kubeconfig_file, context):

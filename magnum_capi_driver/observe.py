@@ -61,6 +61,7 @@ INITIAL_SYNC_WAIT = 5.0
 # end) proves the view current again within a second.
 PROBE_WATCH_SECONDS = 3
 MAX_BACKOFF = 5.0
+DENIED_BACKOFF = 300.0
 PENDING = ('pending-install', 'pending-upgrade', 'pending-rollback')
 
 
@@ -126,6 +127,15 @@ class _Expired(Exception):
 
 class _Failed(Exception):
     """An answer that is neither data nor expiry (the reason is logged)."""
+
+
+class _Denied(_Failed):
+    """Not allowed to list or watch: retried far less often."""
+
+
+def _failure(code, what):
+    return (_Denied if code in (401, 403) else _Failed)(
+        '%s answered HTTP %s' % (what, code))
 
 
 class _Reflector(object):
@@ -200,7 +210,11 @@ class _Reflector(object):
 
     def run(self):
         backoff = 0.2
-        client = self.view.new_client()
+        try:
+            client = self.view.new_client()
+        except exceptions.ManagementClusterError as exc:
+            LOG.warning('No shared view of the management cluster: %s', exc)
+            return
         while not self.view.stopped.is_set():
             try:
                 if self.rv is None:
@@ -212,12 +226,16 @@ class _Reflector(object):
                     self.rv = None
             except Exception as exc:  # the thread must outlive any failure
                 with self.view.cond:
-                    self.live = False
+                    was_live, self.live = self.live, False
                     self.short_watch = True
-                LOG.debug('Watch of %s interrupted: %s', self.kind,
-                          exc.__class__.__name__)
-                self.view.stopped.wait(backoff)
+                (LOG.warning if was_live or backoff == 0.2 else LOG.debug)(
+                    'Watch of %s on the management cluster interrupted (%s);'
+                    ' polls read directly until it resumes', self.kind,
+                    exc)
+                self.view.stopped.wait(
+                    DENIED_BACKOFF if isinstance(exc, _Denied) else backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
+        client.api.session.close()
 
     def _list(self, client):
         items, token, rv = [], None, None
@@ -233,7 +251,7 @@ class _Reflector(object):
                 items, token, rv = [], None, None
                 continue
             if code != 200:
-                raise _Failed('HTTP %s' % code)
+                raise _failure(code, 'LIST')
             items.extend(body.get('items') or [])
             meta = body.get('metadata') or {}
             rv = rv or meta.get('resourceVersion')
@@ -260,7 +278,7 @@ class _Reflector(object):
             if event_type == 'ERROR':
                 if obj.get('code') == 410 or _too_large(obj):
                     raise _Expired()
-                raise _Failed('ERROR %s' % obj.get('code'))
+                raise _failure(obj.get('code'), 'WATCH')
             with self.view.cond:
                 self.apply(event_type, obj)
                 self.short_watch = False
@@ -310,10 +328,8 @@ class View(object):
 
     @staticmethod
     def new_client():
-        """A client of its own: a watch holds its connection."""
         opts = CONF.capi_driver
-        return kube.Kube(kube._load_config(opts.kubeconfig_file,
-                                           opts.kubeconfig_context))
+        return kube.new_client(opts.kubeconfig_file, opts.kubeconfig_context)
 
     def start(self):
         for reflector in self.reflectors.values():
