@@ -119,9 +119,11 @@ class Driver(driver.Driver):
                                                       pending=pending)
             if on_valid is not None:
                 on_valid()
-            self.helm().apply(self._namespace(cluster), cluster.stack_id,
-                              chart_values, cluster_spec.chart_version)
-            observe.wrote(cluster)
+            try:
+                self.helm().apply(self._namespace(cluster), cluster.stack_id,
+                                  chart_values, cluster_spec.chart_version)
+            finally:
+                observe.wrote(cluster)
         return cluster_spec
 
     # -- cluster lifecycle ----------------------------------------------------
@@ -184,9 +186,11 @@ class Driver(driver.Driver):
                 context, moved, cluster_template, nodegroups)
             spec.check_upgrade(current.kubernetes_version,
                                target.kubernetes_version)
-            self.helm().apply(self._namespace(cluster), cluster.stack_id,
-                              chart_values, target.chart_version)
-            observe.wrote(cluster)
+            try:
+                self.helm().apply(self._namespace(cluster), cluster.stack_id,
+                                  chart_values, target.chart_version)
+            finally:
+                observe.wrote(cluster)
         cluster.cluster_template_id = moved.cluster_template_id
         cluster.labels = moved.labels
         cluster.save()
@@ -206,7 +210,11 @@ class Driver(driver.Driver):
         if not cluster.stack_id:
             return
         with locks.cluster_lock(cluster.uuid):
-            self.helm().uninstall(self._namespace(cluster), cluster.stack_id)
+            try:
+                self.helm().uninstall(self._namespace(cluster),
+                                      cluster.stack_id)
+            finally:
+                observe.wrote(cluster)
 
     # -- nodegroups -----------------------------------------------------------
 
