@@ -32,7 +32,6 @@ KINDS = {
 }
 
 DELETE_MACHINE_ANNOTATION = 'cluster.x-k8s.io/delete-machine'
-CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name'
 HELM_SELECTOR = 'owner=helm'
 
 # Ask for PartialObjectMetadata (metadata only); plain JSON if the server
@@ -227,7 +226,7 @@ def cluster_objects(kube, namespace, release, infrastructure=True):
     are those the Cluster refers to; without a Cluster, those labelled
     with its name (CAPI labels what a Cluster refers to).
     """
-    selector = '%s=%s' % (CLUSTER_NAME_LABEL, release)
+    selector = '%s=%s' % (status.CLUSTER_NAME_LABEL, release)
     cluster = kube.get('Cluster', namespace, release)
     spec = (cluster or {}).get('spec') or {}
 

@@ -47,11 +47,11 @@ CONF = conf.CONF
 
 # kind, label indexed (the cluster it belongs to), metadata only, selector.
 WATCHED = (
-    ('Cluster', kube.CLUSTER_NAME_LABEL, False, None),
-    ('KubeadmControlPlane', kube.CLUSTER_NAME_LABEL, False, None),
-    ('OpenStackCluster', kube.CLUSTER_NAME_LABEL, False, None),
-    ('MachineDeployment', kube.CLUSTER_NAME_LABEL, False, None),
-    ('Machine', kube.CLUSTER_NAME_LABEL, False, None),
+    ('Cluster', status.CLUSTER_NAME_LABEL, False, None),
+    ('KubeadmControlPlane', status.CLUSTER_NAME_LABEL, False, None),
+    ('OpenStackCluster', status.CLUSTER_NAME_LABEL, False, None),
+    ('MachineDeployment', status.CLUSTER_NAME_LABEL, False, None),
+    ('Machine', status.CLUSTER_NAME_LABEL, False, None),
     ('Secret', 'name', True, kube.HELM_SELECTOR),
 )
 PAGE_SIZE = 500
