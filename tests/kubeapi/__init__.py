@@ -56,9 +56,15 @@ class ManagementCluster:
                                         name='kubeapi', daemon=True)
         self._thread.start()
 
-    def _halt(self):
+    def _halt(self, cut_everything=False):
+        """Stop serving; watches end. A restart also cuts requests in
+        flight; a final stop lets them finish."""
         if self._thread is not None:
-            self._server.drop_connections()
+            self._server.stopping = True
+            if cut_everything:
+                self._server.drop_connections()
+            else:
+                self._server.end_watches()
             self._server.shutdown()
             self._thread.join()
             self._thread = None
@@ -72,7 +78,7 @@ class ManagementCluster:
         back empty with resourceVersions from the start, so clients must
         list again. The request log and the faults carry over.
         """
-        self._halt()
+        self._halt(cut_everything=True)
         if down_for:
             time.sleep(down_for)
         if fresh_store:
