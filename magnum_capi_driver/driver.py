@@ -315,7 +315,7 @@ class Driver(driver.Driver):
                 cluster.labels = moved.labels
                 cluster.save()
                 for ng in nodegroups:
-                    if ng.status not in GONE:
+                    if _in_release(ng):
                         ng.status = Status.UPDATE_IN_PROGRESS
                     ng.save()
 
