@@ -536,6 +536,8 @@ class Monitor(object):
             snapshot = self._driver._snapshot(
                 cluster, self._driver._namespace(cluster))
         except exceptions.ManagementClusterError as exc:
+            LOG.warning('Health of cluster %s unknown: %s', cluster.uuid,
+                        exc)
             snapshot = exc
         health_status, reason = health.decide_health(snapshot, _now())
         self.data = {'health_status': health_status,
