@@ -315,7 +315,8 @@ class Driver(driver.Driver):
                 cluster.labels = moved.labels
                 cluster.save()
                 for ng in nodegroups:
-                    if _in_release(ng):
+                    if _in_release(ng) and \
+                            ng.status != Status.CREATE_IN_PROGRESS:
                         ng.status = Status.UPDATE_IN_PROGRESS
                     ng.save()
 
