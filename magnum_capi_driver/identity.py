@@ -477,7 +477,7 @@ def _delete_as_service(user_id, credential_id, cluster_label):
                                          cluster_label)
 
 
-def _delete_orphans_as_service(user_ids, cluster_uuid):
+def _delete_orphans_as_service(user_ids, cluster_uuid, handled=()):
     try:
         session = service_session()
     except CredentialError as exc:
@@ -489,7 +489,7 @@ def _delete_orphans_as_service(user_ids, cluster_uuid):
     results = []
     for user_id in user_ids:
         results.extend(delete_orphaned_credentials(session, user_id,
-                                                   cluster_uuid))
+                                                   cluster_uuid, handled))
     return results
 
 
@@ -511,15 +511,17 @@ def delete_cluster_credentials(api, namespace, release, cluster_label='',
     reference = secrets.credential_reference(secret)
     result = None
     users = set(owners)
+    handled = set()
     if reference:
         credential_id, user_id = reference
         users.add(user_id)
+        handled.add(credential_id)
         label = cluster_label or (secret['metadata'].get('annotations') or
                                   {}).get(secrets.CLUSTER_UUID, release)
         result = _delete_as_service(user_id, credential_id, label)
     if cluster_uuid:
         _delete_orphans_as_service(sorted(u for u in users if u),
-                                   cluster_uuid)
+                                   cluster_uuid, handled)
     if secret is not None:
         secrets.delete_secret(api, namespace, name)
     return result
