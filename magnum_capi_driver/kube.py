@@ -138,6 +138,15 @@ class Kube(object):
         response.raise_for_status()
         return response.json()
 
+    @_translate_errors('update %(kind)s in %(ns)s')
+    def replace(self, kind, namespace, name, obj):
+        """PUT obj; None on a resourceVersion conflict (read again)."""
+        response = self._call('PUT', kind, namespace, name, json=obj)
+        if response.status_code == 409:
+            return None
+        response.raise_for_status()
+        return response.json()
+
     @_translate_errors('patch %(kind)s in %(ns)s')
     def merge_patch(self, kind, namespace, name, patch):
         response = self._call(
