@@ -27,6 +27,11 @@ HS = fields.ClusterHealthStatus
 
 OK, BAD, UNKNOWN = 'ok', 'bad', 'unknown'
 
+# What a tenant reads while the management cluster cannot be read; the
+# error itself (addresses, namespaces) is in the conductor log.
+UNREADABLE = ('The state of the cluster could not be read from the cluster '
+              'management service; it is checked again at the next poll.')
+
 
 def decide_health(snapshot, now=None):
     """(health_status, reason dict) for a Snapshot or a read error.
@@ -35,9 +40,7 @@ def decide_health(snapshot, now=None):
     depends on what the objects say.
     """
     if not isinstance(snapshot, status.Snapshot):
-        return HS.UNKNOWN, {'api': status.join_reasons(
-            [str(snapshot) or type(snapshot).__name__],
-            'Management cluster could not be read: ')}
+        return HS.UNKNOWN, {'api': UNREADABLE}
     cluster = snapshot.cluster
     if cluster is None:
         return HS.UNKNOWN, {

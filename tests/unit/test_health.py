@@ -158,8 +158,9 @@ UNKNOWN = [
     ('management cluster unreachable',
      exceptions.ManagementClusterError(action='list Machines',
                                        error='connection refused'),
-     {'api': 'Management cluster could not be read: Could not list '
-             'Machines on the management cluster: connection refused.'}),
+     {'api': 'The state of the cluster could not be read from the '
+             'cluster management service; it is checked again at the '
+             'next poll.'}),
     ('Cluster missing', status.Snapshot(),
      {'api': 'Cluster object not found on the management cluster'}),
     ('Cluster deleting',
