@@ -216,15 +216,37 @@ class Kube(object):
         response.raise_for_status()
         return response.json()
 
+    @_translate_errors('delete %(kind)s in %(ns)s')
+    def delete(self, kind, namespace, name):
+        """Delete the object; one already gone is fine."""
+        response = self._call('DELETE', kind, namespace, name)
+        if response.status_code != 404:
+            response.raise_for_status()
 
-def cluster_objects(kube, namespace, release, infrastructure=True):
+
+def delete_labelled(kube, kinds, namespace, selector):
+    """Delete every object of these kinds in namespace matching selector.
+
+    Listed, then deleted one by one (404 is fine), so a second call after
+    a partial failure finishes the job. Returns the names deleted, by kind.
+    """
+    deleted = {}
+    for kind in kinds:
+        for obj in kube.list(kind, namespace, selector):
+            name = obj['metadata']['name']
+            kube.delete(kind, namespace, name)
+            deleted.setdefault(kind, []).append(name)
+    return deleted
+
+
+def cluster_objects(kube, namespace, release):
     """The CAPI objects of one cluster, as raw v1beta1 dicts.
 
-    Five requests (four without the infrastructure), each by name or by
-    CAPI's cluster-name label, so what is read does not grow with the
-    other clusters of the namespace. The control plane and infrastructure
-    are those the Cluster refers to; without a Cluster, those labelled
-    with its name (CAPI labels what a Cluster refers to).
+    Five requests, each by name or by CAPI's cluster-name label, so what
+    is read does not grow with the other clusters of the namespace. The
+    control plane and infrastructure are those the Cluster refers to;
+    without a Cluster, those labelled with its name (CAPI labels what a
+    Cluster refers to).
     """
     selector = '%s=%s' % (status.CLUSTER_NAME_LABEL, release)
     cluster = kube.get('Cluster', namespace, release)
@@ -237,16 +259,13 @@ def cluster_objects(kube, namespace, release, infrastructure=True):
         found = kube.list(kind, namespace, selector)
         return found[0] if found else None
 
-    objects = dict(
+    return dict(
         cluster=cluster,
+        openstack_cluster=referred('OpenStackCluster', 'infrastructureRef'),
         control_plane=referred('KubeadmControlPlane', 'controlPlaneRef'),
         machine_deployments=tuple(kube.list('MachineDeployment', namespace,
                                             selector)),
         machines=tuple(kube.list('Machine', namespace, selector)))
-    if infrastructure:
-        objects['openstack_cluster'] = referred('OpenStackCluster',
-                                                'infrastructureRef')
-    return objects
 
 
 def release_revisions(kube, namespace, release):

@@ -98,11 +98,10 @@ def release_state(revisions):
 def read(reader, namespace, release, for_status=True, observed_at=None):
     """A cluster's Snapshot from a reader (the view or the API itself).
 
-    The health decision needs neither the infrastructure nor Helm's
-    state: without ``for_status`` they are not read.
+    The health decision does not need Helm's state: without
+    ``for_status`` it is not read.
     """
-    objects = kube.cluster_objects(reader, namespace, release,
-                                   infrastructure=for_status)
+    objects = kube.cluster_objects(reader, namespace, release)
     if for_status:
         objects.update(release_state(
             kube.release_revisions(reader, namespace, release)))
