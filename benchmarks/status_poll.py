@@ -491,6 +491,7 @@ def main(argv=None):
             finally:
                 if out:
                     out.close()
+            totals = standin.stats()
         except BaseException:
             for name in sorted(os.listdir(workdir)):
                 if name.endswith('.log'):
@@ -504,10 +505,15 @@ def main(argv=None):
             standin.stop()
     summary = summarise(records)
     labels = [drv.label for drv, _ in drivers]
+    totals = {label: totals.get(label, {}) for label in labels}
     print(report(summary, args, labels))
+    print('\nwhole run, warm-up included: %s' % ', '.join(
+        '%s %d requests, %.0f KiB' % (
+            label, total.get('requests', 0), total.get('bytes', 0) / 1024.0)
+        for label, total in totals.items()))
     if args.summary:
         with open(args.summary, 'w') as stream:
-            json.dump({'args': vars(args), 'summary': {
+            json.dump({'args': vars(args), 'totals': totals, 'summary': {
                 '%s/%s' % key: value for key, value in summary.items()}},
                 stream, indent=1)
     return 0
