@@ -174,10 +174,15 @@ def manifests(drv, cluster):
         meta.setdefault('annotations', {}).update({
             'meta.helm.sh/release-name': release,
             'meta.helm.sh/release-namespace': namespace})
-    for revision in range(1, HELM_REVISIONS + 1):
-        items.append((kinds.SECRET, helm_secret(namespace, release, revision,
-                                                revision == HELM_REVISIONS)))
     return items
+
+
+def helm_secrets(drv, cluster):
+    """The Helm release's stored revisions (a cluster upgraded twice)."""
+    namespace = namespace_of(drv, cluster)
+    return [helm_secret(namespace, cluster['stack_id'], revision,
+                        revision == HELM_REVISIONS)
+            for revision in range(1, HELM_REVISIONS + 1)]
 
 
 def helm_secret(namespace, release, revision, latest):
@@ -228,7 +233,8 @@ def populate(url, plans, speed=20000.0, timeout=600):
     Settled: every Machine that can come up is Running. The simulator is
     stopped before anything is measured; the stuck MachineDeployments are
     then given the phase CAPI reports while replicas are not all ready
-    (ScalingUp), which the simulator does not model.
+    (ScalingUp), which the simulator does not model, and the Helm release
+    Secrets are written (after, so the simulator does not read them).
     """
     api = kube_client.Client(url, timeout=60, user_agent=SETUP_AGENT)
     sim = simulator_mod.Simulator(url, speed=speed, tick=0.2)
@@ -269,6 +275,10 @@ def populate(url, plans, speed=20000.0, timeout=600):
     for namespace, name in stuck:
         api.patch(kinds.MACHINE_DEPLOYMENT, namespace, name,
                   {'status': {'phase': 'ScalingUp'}}, status=True)
+    for drv, plan in plans:
+        for cluster in plan['clusters']:
+            for secret in helm_secrets(drv, cluster):
+                api.create(kinds.SECRET, namespace_of(drv, cluster), secret)
     api.close()
 
 
@@ -343,18 +353,19 @@ class Conductor:
             self.process.wait()
 
 
-def run_ticks(conductors, standin, rounds, out=None):
+def run_ticks(conductors, standin, rounds, jobs=('status', 'health'),
+              warmup=True, out=None):
     """Interleaved rounds; one record per tick."""
     records = []
     seen = {c.drv.label: standin.stats().get(c.drv.label, {})
             for c in conductors}
-    for c in conductors:  # warm-up: first connections, one-off writes
-        for job in ('status', 'health'):
+    for c in conductors if warmup else ():
+        for job in jobs:  # first connections, one-off writes
             c.tick(job, False)
         seen[c.drv.label] = standin.stats().get(c.drv.label, {})
     for number in range(rounds):
         order = conductors if number % 2 == 0 else conductors[::-1]
-        for job in ('status', 'health'):
+        for job in jobs:
             for c in order:
                 for noop in ((False, True) if number % 2 == 0
                              else (True, False)):
@@ -418,7 +429,7 @@ def report(summary, args, labels):
     lines = ['%d clusters in %d project(s), %d extra worker nodegroups, '
              '%d round(s); median [min-max]' % (
                  args.clusters, args.projects, args.workers, args.ticks)]
-    for job in ('status', 'health'):
+    for job in args.jobs:
         lines.append('')
         header = '%-18s' % ('%s tick' % job)
         for label in labels:
@@ -457,6 +468,10 @@ def main(argv=None):
     parser.add_argument('--ticks', type=int, default=5,
                         help='rounds (each: every driver, both jobs, real '
                              'and no-op)')
+    parser.add_argument('--jobs', nargs='+', choices=['status', 'health'],
+                        default=['status', 'health'])
+    parser.add_argument('--no-warmup', action='store_true',
+                        help='measure from the first tick (for large runs)')
     parser.add_argument('--compare', choices=['magnum-capi-helm'])
     parser.add_argument('--records', help='also write every tick as JSON '
                                           'lines to this file')
@@ -487,7 +502,8 @@ def main(argv=None):
                   file=sys.stderr)
             out = open(args.records, 'w') if args.records else None
             try:
-                records = run_ticks(conductors, standin, args.ticks, out)
+                records = run_ticks(conductors, standin, args.ticks,
+                                    args.jobs, not args.no_warmup, out)
             finally:
                 if out:
                     out.close()
