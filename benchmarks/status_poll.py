@@ -237,7 +237,7 @@ def populate(url, plans, speed=20000.0, timeout=600):
     Secrets are written (after, so the simulator does not read them).
     """
     api = kube_client.Client(url, timeout=60, user_agent=SETUP_AGENT)
-    sim = simulator_mod.Simulator(url, speed=speed, tick=0.2)
+    sim = simulator_mod.Simulator(url, speed=speed, tick=0.2, timeout=300)
     namespaces = set()
     expected = 0
     stuck = []
