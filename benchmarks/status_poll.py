@@ -34,6 +34,7 @@ package index into ``.bench-venv/`` on first use.
 
 import argparse
 import base64
+from concurrent import futures
 import hashlib
 import json
 import os
@@ -227,59 +228,140 @@ class StandIn:
             self.process.wait()
 
 
-def populate(url, plans, speed=20000.0, timeout=600):
-    """Create every driver's objects, then let the simulator settle them.
+def populate(url, plans, speed=20000.0, timeout=600, threads=4):
+    """Put every driver's clusters on the stand-in, settled, then stop.
 
-    Settled: every Machine that can come up is Running. The simulator is
-    stopped before anything is measured; the stuck MachineDeployments are
-    then given the phase CAPI reports while replicas are not all ready
-    (ScalingUp), which the simulator does not model, and the Helm release
-    Secrets are written (after, so the simulator does not read them).
+    The CAPI simulator settles one prototype cluster per driver (every
+    Machine that can come up is Running); then the stuck MachineDeployment
+    is given the phase CAPI reports while replicas are not all ready
+    (ScalingUp), which the simulator does not model. Every other cluster is
+    a copy of its driver's prototype, renamed (release, nodegroups,
+    namespace) and written with its status, which is much faster than
+    simulating hundreds of clusters. Helm release Secrets come last.
     """
-    api = kube_client.Client(url, timeout=60, user_agent=SETUP_AGENT)
+    api = kube_client.Client(url, timeout=300, user_agent=SETUP_AGENT)
+    namespaces = sorted({namespace_of(drv, cluster) for drv, plan in plans
+                         for cluster in plan['clusters']})
+    for namespace in namespaces:
+        api.request('POST', '/api/v1/namespaces', {
+            'apiVersion': 'v1', 'kind': 'Namespace',
+            'metadata': {'name': namespace}})
+    prototypes = [(drv, plan['clusters'][0]) for drv, plan in plans]
+    settle(api, url, prototypes, speed, timeout)
+    copies = []
+    for drv, proto in prototypes:
+        objects = prototype_objects(api, drv, proto)
+        plan = next(p for d, p in plans if d is drv)
+        copies += [(drv, proto, objects, cluster)
+                   for cluster in plan['clusters'][1:]]
+    secrets = [(drv, cluster) for drv, plan in plans
+               for cluster in plan['clusters']]
+
+    def work(share):
+        client = kube_client.Client(url, timeout=300,
+                                    user_agent=SETUP_AGENT)
+        for drv, proto, objects, cluster in copies[share::threads]:
+            write_copy(client, renamer(drv, proto, cluster), objects)
+        for drv, cluster in secrets[share::threads]:
+            for secret in helm_secrets(drv, cluster):
+                client.create(kinds.SECRET, namespace_of(drv, cluster),
+                              secret)
+        client.close()
+
+    with futures.ThreadPoolExecutor(threads) as pool:
+        for done in [pool.submit(work, share) for share in range(threads)]:
+            done.result()
+    api.close()
+
+
+def settle(api, url, prototypes, speed, timeout):
     sim = simulator_mod.Simulator(url, speed=speed, tick=0.2, timeout=300)
-    namespaces = set()
     expected = 0
-    stuck = []
-    for drv, plan in plans:
-        for cluster in plan['clusters']:
-            namespace = namespace_of(drv, cluster)
-            if namespace not in namespaces:
-                api.request('POST', '/api/v1/namespaces', {
-                    'apiVersion': 'v1', 'kind': 'Namespace',
-                    'metadata': {'name': namespace}})
-                namespaces.add(namespace)
-            for kind, obj in manifests(drv, cluster):
-                api.create(kind, namespace, obj)
-            stuck.append((namespace, stuck_deployment(drv, cluster)))
-            sim.machines_never_ready(namespace, cluster['stack_id'],
-                                     stuck[-1][1])
-            expected += sum(ng['node_count'] for ng in cluster['nodegroups']
-                            ) - cluster['nodegroups'][-1]['node_count']
+    for drv, cluster in prototypes:
+        namespace = namespace_of(drv, cluster)
+        for kind, obj in manifests(drv, cluster):
+            api.create(kind, namespace, obj)
+        sim.machines_never_ready(namespace, cluster['stack_id'],
+                                 stuck_deployment(drv, cluster))
+        expected += sum(ng['node_count'] for ng in cluster['nodegroups']
+                        ) - cluster['nodegroups'][-1]['node_count']
     sim.start()
     deadline = time.monotonic() + timeout
     try:
-        while True:
-            running = sum(1 for m in api.list(kinds.MACHINE)
-                          if (m.get('status') or {}).get('phase')
-                          == 'Running')
-            if running >= expected:
-                break
+        while sum(1 for m in api.list(kinds.MACHINE)
+                  if (m.get('status') or {}).get('phase')
+                  == 'Running') < expected:
             if time.monotonic() > deadline:
-                raise SystemExit('objects did not settle: %d of %d machines '
-                                 'running' % (running, expected))
-            time.sleep(1)
-        time.sleep(1)  # one more pass for the aggregate statuses
+                raise SystemExit('the prototype clusters did not settle')
+            time.sleep(0.5)
+        passes = sim.ticks
+        while sim.ticks < passes + 3:  # aggregate statuses catch up
+            time.sleep(0.2)
     finally:
         sim.stop()
-    for namespace, name in stuck:
-        api.patch(kinds.MACHINE_DEPLOYMENT, namespace, name,
+    for drv, cluster in prototypes:
+        api.patch(kinds.MACHINE_DEPLOYMENT, namespace_of(drv, cluster),
+                  stuck_deployment(drv, cluster),
                   {'status': {'phase': 'ScalingUp'}}, status=True)
-    for drv, plan in plans:
-        for cluster in plan['clusters']:
-            for secret in helm_secrets(drv, cluster):
-                api.create(kinds.SECRET, namespace_of(drv, cluster), secret)
-    api.close()
+
+
+COPIED = (kinds.CLUSTER, kinds.OPENSTACK_CLUSTER, kinds.CONTROL_PLANE,
+          kinds.MACHINE_TEMPLATE, kinds.CONFIG_TEMPLATE,
+          kinds.MACHINE_DEPLOYMENT, kinds.MACHINE, kinds.SECRET)
+SERVER_SET = ('uid', 'resourceVersion', 'creationTimestamp', 'generation',
+              'managedFields')
+
+
+def prototype_objects(api, drv, cluster):
+    """(Kind, object) of the prototype's release, owners first."""
+    namespace = namespace_of(drv, cluster)
+    release = cluster['stack_id']
+    found = []
+    for kind in COPIED:
+        for obj in api.list(kind):
+            meta = obj['metadata']
+            if meta.get('namespace') == namespace and \
+                    meta['name'].startswith(release):
+                found.append((kind, obj))
+    return found
+
+
+def renamer(drv, proto, cluster):
+    """A function renaming the prototype's names into the cluster's."""
+    pairs = [(namespace_of(drv, proto), namespace_of(drv, cluster)),
+             (proto['stack_id'], cluster['stack_id'])]
+    pairs += [(drv.group(old), drv.group(new)) for old, new in
+              zip(proto['nodegroups'], cluster['nodegroups'])
+              if old['role'] != 'master']
+    pairs.sort(key=lambda pair: -len(pair[0]))
+
+    def rename(obj):
+        text = json.dumps(obj)
+        for old, new in pairs:
+            text = text.replace(old, new)
+        return json.loads(text)
+    return rename
+
+
+def write_copy(client, rename, objects):
+    """Create renamed copies, owners' uids remapped, then their status."""
+    uids = {}
+    for kind, original in objects:
+        obj = rename(original)
+        meta = obj['metadata']
+        for key in SERVER_SET:
+            meta.pop(key, None)
+        refs = [dict(ref, uid=uids[ref['uid']])
+                for ref in meta.pop('ownerReferences', [])
+                if ref.get('uid') in uids]
+        if refs:
+            meta['ownerReferences'] = refs
+        status = obj.pop('status', None)
+        created = client.create(kind, meta['namespace'], obj)
+        uids[original['metadata'].get('uid')] = created['metadata']['uid']
+        if status and kind is not kinds.SECRET:
+            client.patch(kind, meta['namespace'], meta['name'],
+                         {'status': status}, status=True)
 
 
 # -- the conductors -----------------------------------------------------------
