@@ -489,6 +489,7 @@ def summarise(records):
         summary[key] = {
             'clusters': _stat([r['clusters'] for r in real]),
             'errors': _stat([r['errors'] for r in real]),
+            'warnings': _stat([r.get('warnings', 0) for r in real]),
             'wall': _stat([r['wall'] for r in real]),
             'magnum': _stat([n['wall'] for n in noop]),
             'driver': _stat(share),
@@ -537,6 +538,10 @@ def report(summary, args, labels):
             if errors:
                 lines.append('!! %s: %d poll(s) raised in a %s tick; see '
                              'its log' % (label, errors, job))
+            warned = summary[(label, job)]['warnings'][2]
+            if warned:
+                lines.append('!! %s: up to %d warning(s) logged in a %s '
+                             'tick (polls given up?)' % (label, warned, job))
             lines.append('   %s: %d clusters selected' % (label, selected))
     return '\n'.join(lines)
 

@@ -16,7 +16,10 @@ stdout:
   call (a thread) per cluster; the tick ends when every one has finished.
   With ``"noop": true`` the driver's poll is replaced by a no-op, so the
   tick measures Magnum's own share. Answer: ``{"wall": seconds,
-  "clusters": selected, "errors": n}``.
+  "clusters": selected, "errors": polls that raised, "warnings": records
+  logged at WARNING or above}`` (a driver that gives up on a poll, e.g. on
+  a timeout, logs a warning rather than raising; the records go to
+  stderr).
 - ``{"quit": true}``: drop the database and exit.
 
 Every HTTP request the process makes carries ``X-Bench-Client: <name>``
@@ -129,6 +132,17 @@ def create_rows(scenario):
                 docker_volume_size=None).create()
 
 
+class Counter(logging.Handler):
+    """Counts the log records at WARNING and above."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+
 class Ticker:
     """Runs Magnum's periodic tasks one tick at a time and waits for them."""
 
@@ -151,6 +165,8 @@ class Ticker:
 
         periodic.loopingcall.FixedIntervalLoopingCall = Recorded
         self._errors = 0
+        self._warnings = Counter()
+        logging.getLogger().addHandler(self._warnings)
         for name in ('update_status', 'update_health_status'):
             self._count_errors(name)
 
@@ -175,6 +191,7 @@ class Ticker:
     def tick(self, job, noop):
         self._started = []
         self._errors = 0
+        self._warnings.count = 0
         restore = self._noop() if noop else None
         try:
             start = time.perf_counter()
@@ -192,7 +209,7 @@ class Ticker:
             if restore:
                 restore()
         return {'wall': wall, 'clusters': len(self._started),
-                'errors': self._errors}
+                'errors': self._errors, 'warnings': self._warnings.count}
 
     def _noop(self):
         """Replace the driver's status poll and health poll by no-ops.
@@ -244,7 +261,7 @@ def main(argv=None):
     parser.add_argument('--set', action='append', default=[],
                         metavar='GROUP.OPTION=VALUE')
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.WARNING)
     tag_http(args.client_name)
     with open(args.scenario) as stream:
         scenario = json.load(stream)
