@@ -40,6 +40,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -561,7 +562,9 @@ def main(argv=None):
                         help='measure from the first tick (for large runs)')
     parser.add_argument('--compare', choices=['magnum-capi-helm'])
     parser.add_argument('--records', help='also write every tick as JSON '
-                                          'lines to this file')
+                                          'lines to this file (and keep '
+                                          'the processes\' logs next to '
+                                          'it)')
     parser.add_argument('--summary', help='write the summary as JSON here')
     args = parser.parse_args(argv)
     if args.clusters < 1 or args.projects < 1 or args.workers < 0 \
@@ -595,6 +598,9 @@ def main(argv=None):
                 if out:
                     out.close()
             totals = standin.stats()
+            if args.records:
+                for log in workdir.glob('*.log'):
+                    shutil.copy(log, '%s.%s' % (args.records, log.name))
         except BaseException:
             for name in sorted(os.listdir(workdir)):
                 if name.endswith('.log'):

@@ -16,10 +16,10 @@ stdout:
   call (a thread) per cluster; the tick ends when every one has finished.
   With ``"noop": true`` the driver's poll is replaced by a no-op, so the
   tick measures Magnum's own share. Answer: ``{"wall": seconds,
-  "clusters": selected, "errors": polls that raised, "warnings": records
-  logged at WARNING or above}`` (a driver that gives up on a poll, e.g. on
-  a timeout, logs a warning rather than raising; the records go to
-  stderr).
+  "clusters": selected, "errors": polls that raised, "warnings": Magnum's
+  and the driver's records logged at WARNING or above}`` (a driver that
+  gives up on a poll, e.g. on a timeout, logs a warning rather than
+  raising; every record goes to stderr).
 - ``{"quit": true}``: drop the database and exit.
 
 Every HTTP request the process makes carries ``X-Bench-Client: <name>``
@@ -133,14 +133,18 @@ def create_rows(scenario):
 
 
 class Counter(logging.Handler):
-    """Counts the log records at WARNING and above."""
+    """Counts Magnum's and the driver's log records at WARNING and above.
+
+    Libraries' warnings (urllib3's "connection pool is full") are left out.
+    """
 
     def __init__(self):
         super().__init__(logging.WARNING)
         self.count = 0
 
     def emit(self, record):
-        self.count += 1
+        if record.name.startswith('magnum'):
+            self.count += 1
 
 
 class Ticker:
