@@ -15,7 +15,6 @@ tools.stack up --detach --clouds-yaml PATH``) and leaves it running.
 
 import argparse
 import base64
-import concurrent.futures
 import dataclasses
 import json
 import os
@@ -314,8 +313,8 @@ def main(argv=None):
     print('\n== summary')
     for step in steps:
         if step.statuses:
-            print('   %6.1fs  %-60s %s' % (step.seconds, step.title,
-                                         ' -> '.join(step.statuses)))
+            print('   %6.1fs  %-60s %s' % (
+                step.seconds, step.title, ' -> '.join(step.statuses)))
     print('   walkthrough took %.0fs' % (time.monotonic() - started))
     return 0
 

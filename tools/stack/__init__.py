@@ -130,7 +130,8 @@ def up(run_dir, clouds_yaml, backends='auto', speed=DEFAULT_SPEED,
     state = State(run_dir=run_dir, mode=mode)
     state.save()
     try:
-        _start(state, os.path.abspath(clouds_yaml), speed, helm, workers)
+        _start(state, os.path.abspath(clouds_yaml), speed, helm, workers,
+               backends)
     except BaseException:
         say('start failed; logs in %s; stopping what started' % run_dir)
         down(run_dir, keep_logs=True)
@@ -138,7 +139,7 @@ def up(run_dir, clouds_yaml, backends='auto', speed=DEFAULT_SPEED,
     return state
 
 
-def _start(state, clouds_yaml, speed, helm, workers):
+def _start(state, clouds_yaml, speed, helm, workers, backends):
     started = time.monotonic()
     run_dir = state.run_dir
     env = processes.environment(
@@ -159,11 +160,11 @@ def _start(state, clouds_yaml, speed, helm, workers):
     state.cloud_url = 'http://127.0.0.1:%d' % cloud_port
 
     if state.mode == 'servers':
-        from tools.stack import backends
+        from tools.stack import backends as servers
         state.database = 'magnum_stack_' + uuid.uuid4().hex[:12]
         state.save()
-        database_url = backends.create_database(state.database)
-        state.vhost, state.transport_url = backends.create_vhost(
+        database_url = servers.create_database(state.database)
+        state.vhost, state.transport_url = servers.create_vhost(
             'magnum-stack-' + uuid.uuid4().hex[:12])
         state.save()
         say('MariaDB database %s, RabbitMQ %s' % (
@@ -172,13 +173,17 @@ def _start(state, clouds_yaml, speed, helm, workers):
     else:
         database_url = 'sqlite:///%s/magnum.sqlite' % run_dir
         state.transport_url = 'fake://'
-        say('EMBEDDED FALLBACK: no MariaDB/RabbitMQ on 127.0.0.1; an sqlite '
-            'file and oslo.messaging\'s in-process fake:// transport, so '
-            'magnum-api and the conductor share ONE process (no broker-less '
-            'multi-process transport exists in oslo.messaging)')
+        say('EMBEDDED FALLBACK (%s): an sqlite file and oslo.messaging\'s '
+            'in-process fake:// transport, so magnum-api and the conductor '
+            'share ONE process (oslo.messaging has no broker-less '
+            'transport between processes)' % (
+                'as asked' if backends == 'embedded' else
+                'no MariaDB and RabbitMQ on 127.0.0.1'))
 
     from tests.fixtures import keystone as keystone_fixture
     from tests.fixtures import openstack_api
+    say('Keystone (keystone-manage db_sync, bootstrap) at %.0fs'
+        % (time.monotonic() - started))
     process, ks = keystone_fixture.start(
         os.path.join(run_dir, 'keystone'), detached=True, env=env)
     processes.record(run_dir, 'keystone', process.pid)
@@ -211,9 +216,12 @@ def _start(state, clouds_yaml, speed, helm, workers):
     state.save()
 
     bin_dir = os.path.dirname(sys.executable)
+    say('Magnum at %.0fs' % (time.monotonic() - started))
     if state.mode == 'servers':
         _run([os.path.join(bin_dir, 'magnum-db-manage'), '--config-file',
               conf, 'upgrade'], env, os.path.join(run_dir, 'db-manage.log'))
+        say('magnum-db-manage upgrade done at %.0fs'
+            % (time.monotonic() - started))
         processes.spawn(run_dir, 'magnum-api', [
             sys.executable, '-m', 'tools.stack.api_server', '--config-file',
             conf, '--log-file', os.path.join(run_dir, 'magnum-api.log')],
@@ -334,8 +342,8 @@ def _wait_for_magnum(state, ks, timeout=120):
 
 
 def _check_alive(run_dir):
-    for name, pid in processes.recorded(run_dir).items():
-        if not processes.alive(pid):
+    for name, (pid, start) in processes.recorded(run_dir).items():
+        if not processes.same(pid, start):
             raise StackError('%s exited; see %s' % (
                 name, os.path.join(run_dir, name + '.log')))
 
@@ -351,7 +359,8 @@ def down(run_dir, keep_logs=False):
     problems = []
     left = processes.stop_all(run_dir, STOP_ORDER)
     if left:
-        problems.append('processes still alive: %s' % left)
+        return ['processes still alive: %s; run dir %s kept'
+                % (left, run_dir)]
     try:
         state = State.load(run_dir)
     except FileNotFoundError:

@@ -59,3 +59,17 @@ def delete_vhost(name):
     if not _rabbitmqctl('delete_vhost', name):
         return ['could not delete RabbitMQ vhost %s' % name]
     return []
+
+
+def database_exists(name):
+    with _connect() as db, db.cursor() as cursor:
+        cursor.execute('SHOW DATABASES LIKE %s', (name,))
+        return bool(cursor.fetchall())
+
+
+def vhost_exists(name):
+    ctl = shutil.which('rabbitmqctl')
+    result = subprocess.run([ctl, '-q', 'list_vhosts', 'name'],
+                            capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=60)
+    return name in result.stdout.split()
