@@ -85,6 +85,8 @@ def magnum_conf(layout):
             'state_path': layout.run_dir + '/state',
             'debug': 'false',
             'use_stderr': 'false',
+            # oslo.service waits this long for a graceful stop.
+            'graceful_shutdown_timeout': 5,
         },
         'api': {
             'host': '127.0.0.1',

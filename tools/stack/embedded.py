@@ -26,12 +26,9 @@ def main():
     from magnum.db.sqlalchemy import models
     from oslo_db.sqlalchemy import enginefacade
 
-    from tests.fixtures import magnum as magnum_fixtures
-
     conf = magnum.conf.CONF
     service.prepare_service(sys.argv)
     engine = enginefacade.writer.get_engine()
-    magnum_fixtures.serialise_writers(engine)
     models.Base.metadata.create_all(engine)
     migration.stamp('head')
 

@@ -1,11 +1,12 @@
 """Starting and stopping the stack's processes, by pid, through pidfiles.
 
 Every process runs in a session of its own (so its children, such as the
-conductor's workers and the helm commands they run, share its process
-group) and carries ``MAGNUM_CAPI_STACK=<run dir>`` in its environment.
-Stopping signals only process groups recorded in the run dir's pidfiles,
-and a process is signalled only if its environment still names this run
-dir, so a recycled pid is never hit. The same marker finds stragglers.
+conductor's workers and the helm commands they run, share its session and
+process group). A pidfile holds the pid and the process's start time, so a
+recycled pid is never signalled. Stopping signals the recorded process
+groups; stragglers are found by their session (a recorded pid) or by the
+``MAGNUM_CAPI_STACK=<run dir>`` marker in their environment (not reliable
+alone: magnum-conductor rewrites its process title over it).
 """
 
 import os
@@ -37,21 +38,33 @@ def spawn(run_dir, name, argv, env, cwd=None):
 
 def record(run_dir, name, pid):
     with open(os.path.join(run_dir, name + '.pid'), 'w') as f:
-        f.write('%d\n' % pid)
+        f.write('%d %s\n' % (pid, _stat(pid)['start']))
 
 
 def recorded(run_dir):
-    """{name: pid} from the run dir's pidfiles."""
+    """{name: (pid, start time)} from the run dir's pidfiles."""
     found = {}
     for entry in sorted(os.listdir(run_dir)):
         if entry.endswith('.pid'):
             with open(os.path.join(run_dir, entry)) as f:
-                found[entry[:-4]] = int(f.read().strip())
+                pid, start = f.read().split()
+                found[entry[:-4]] = (int(pid), start)
     return found
 
 
-def belongs(pid, run_dir):
-    """Whether pid is alive and was started for this run dir."""
+def _stat(pid):
+    """State, session and start time of pid from /proc (None if gone)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # Fields after the command: state(3) ppid pgrp session ... start(22).
+    return {'state': fields[0], 'session': int(fields[3]),
+            'start': fields[19]}
+
+
+def _marked(pid, run_dir):
     try:
         with open('/proc/%d/environ' % pid, 'rb') as f:
             env = f.read().split(b'\0')
@@ -60,29 +73,35 @@ def belongs(pid, run_dir):
     return ('%s=%s' % (MARKER, run_dir)).encode() in env
 
 
+def same(pid, start):
+    """Whether pid is still the process recorded with that start time."""
+    stat = _stat(pid)
+    return bool(stat) and stat['start'] == start and stat['state'] != 'Z'
+
+
 def alive(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            state = f.read().rsplit(')', 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != 'Z'
+    stat = _stat(pid)
+    return bool(stat) and stat['state'] != 'Z'
 
 
-def stragglers(run_dir):
-    """Live pids of any process carrying this run dir's marker."""
+def stragglers(run_dir, sessions):
+    """Live pids in one of the sessions or carrying the run dir's marker."""
     pids = []
     for entry in os.listdir('/proc'):
-        if entry.isdigit() and int(entry) != os.getpid():
-            pid = int(entry)
-            if belongs(pid, run_dir) and alive(pid):
-                pids.append(pid)
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        pid = int(entry)
+        stat = _stat(pid)
+        if not stat or stat['state'] == 'Z':
+            continue
+        if stat['session'] in sessions or _marked(pid, run_dir):
+            pids.append(pid)
     return pids
 
 
-def stop(run_dir, name, pid, timeout=15.0):
+def stop(pid, start, timeout=15.0):
     """SIGTERM the process group of pid, then SIGKILL after timeout."""
-    if not belongs(pid, run_dir):
+    if not same(pid, start):
         return False
     _signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -100,20 +119,24 @@ def stop_all(run_dir, order):
     pids = recorded(run_dir)
     for name in sorted(pids, key=lambda n: (order.index(n) if n in order
                                             else len(order), n)):
-        stop(run_dir, name, pids[name])
-        os.unlink(os.path.join(run_dir, name + '.pid'))
+        stop(*pids[name])
+    sessions = {pid for pid, _ in pids.values()}
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        left = stragglers(run_dir)
+        left = stragglers(run_dir, sessions)
         if not left:
-            return []
+            break
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         time.sleep(0.2)
-    return stragglers(run_dir)
+    left = stragglers(run_dir, sessions)
+    if not left:
+        for name in pids:
+            os.unlink(os.path.join(run_dir, name + '.pid'))
+    return left
 
 
 def _signal_group(pid, signum):
