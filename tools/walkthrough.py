@@ -183,8 +183,7 @@ def walk(cli):
     cli.call(MEMBER, 'coe', 'cluster', 'template', 'list')
     steps[-1].facts['templates'] = {
         t['name']: t for t in cli.json(MEMBER, 'coe', 'cluster', 'template',
-                                       'list', '--fields', 'public',
-                                       '--fields', 'driver')}
+                                       'list', '--fields', 'public,driver')}
 
     create = step('create a cluster (1 control-plane node, 1 worker)')
     cli.call(MEMBER, 'coe', 'cluster', 'create', '--cluster-template',
