@@ -83,5 +83,9 @@ def test_create_and_list_clusters_meets_its_sla(rally, tmp_path):
     assert (workload['total_iteration_count'],
             workload['failed_iteration_count']) == (1, 0)
     assert [iteration['error'] for iteration in workload['data']] == [[]]
-    cleanup = {c['name']: c for c in workload['contexts_results']}
-    assert 'cluster_templates' in cleanup
+    contexts = {c['plugin_name'].split('@')[0]: c
+                for c in workload['contexts_results']}
+    assert 'cluster_templates' in contexts, sorted(contexts)
+    for name, context in contexts.items():
+        assert context['setup']['error'] is None, (name, context)
+        assert context['cleanup']['error'] is None, (name, context)
