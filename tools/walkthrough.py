@@ -267,9 +267,13 @@ def _nodegroup(cli, name):
 
 
 def _app_credentials(cli):
-    """{id: name} of the member's application credentials."""
+    """{id: name} of the member's application credentials for the cluster.
+
+    The driver names them after the cluster (magnum-<name>-<uuid>-<time>).
+    """
     return {c['ID']: c['Name'] for c in cli.json(
-        MEMBER, 'application', 'credential', 'list')}
+        MEMBER, 'application', 'credential', 'list')
+        if c['Name'].startswith('magnum-%s-' % CLUSTER)}
 
 
 def _check_kubeconfig(cli, kubeconfig, ca_pem, cluster):
