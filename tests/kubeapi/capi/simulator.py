@@ -41,7 +41,8 @@ class Simulator:
     cluster takes realistic minutes to come up; tests use thousands.
     """
 
-    def __init__(self, api_url, speed=1.0, tick=None, timings=None):
+    def __init__(self, api_url, speed=1.0, tick=None, timings=None,
+                 timeout=2.0):
         if speed <= 0:
             raise ValueError('speed must be positive, got %r' % (speed,))
         self.api_url = api_url
@@ -51,7 +52,7 @@ class Simulator:
         self.ticks = 0
         self.errors = 0
         self._faults = faults_mod.Faults()
-        self._client = client_mod.Client(api_url)
+        self._client = client_mod.Client(api_url, timeout=timeout)
         self._clock = timing.Clock()
         self._random = random.Random()
         self._stop = threading.Event()
@@ -62,9 +63,30 @@ class Simulator:
 
     def provider_error(self, namespace, cluster, reason='CreateError',
                        message='Failed to create the cluster network: '
-                       'quota exceeded'):
-        """CAPO reports a terminal error on the cluster's OpenStackCluster."""
-        self._faults.provider_error(namespace, cluster, reason, message)
+                       'quota exceeded', terminal=True):
+        """CAPO reports an error on the cluster's OpenStackCluster.
+
+        Terminal, as CAPO's fatal errors: failureReason/failureMessage and
+        Ready False (OpenStackError, severity Error). Otherwise an error
+        CAPO retries: Ready False (OpenStackError, severity Warning) and no
+        failure fields. Either way the infrastructure is not ready.
+        """
+        self._faults.provider_error(namespace, cluster, reason, message,
+                                    terminal)
+
+    def machine_error(self, namespace, cluster, deployment=None,
+                      message='Quota exceeded for instances',
+                      terminal=True):
+        """Servers of this deployment (None: the control plane) fail.
+
+        Terminal, as CAPO's OpenStackMachine whose server went to ERROR
+        before it had a Node: the Machine gets failureReason UpdateError
+        and failureMessage. Otherwise an error CAPO retries: the Machine's
+        InfrastructureReady is False with severity Warning. Either way the
+        machine stays Provisioning.
+        """
+        self._faults.machine_error(namespace, cluster, deployment, message,
+                                   terminal)
 
     def machines_never_ready(self, namespace, cluster, deployment=None):
         """Servers of this deployment (None: the control plane) never come
