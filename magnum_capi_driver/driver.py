@@ -473,9 +473,16 @@ class Driver(driver.Driver):
 
     @staticmethod
     def _deployment_names(cluster, nodegroups):
+        """MachineDeployment names, also before Magnum stored stack_id.
+
+        A poll may read the cluster while its create is still running;
+        the release name is the one create_cluster chooses.
+        """
+        release = cluster.stack_id or names.release_name(cluster.name,
+                                                         cluster.uuid)
         groups = names.node_group_names(
             [ng for ng in nodegroups if ng.role != 'master'])
-        return {uuid: names.machine_deployment_name(cluster.stack_id, group)
+        return {uuid: names.machine_deployment_name(release, group)
                 for uuid, group in groups.items()}
 
     @staticmethod
