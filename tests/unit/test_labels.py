@@ -26,8 +26,8 @@ CAPI_HELM_1_4_0 = {
 
 def test_schema_covers_magnum_capi_helm_and_horizon():
     assert CAPI_HELM_1_4_0 | {'kube_tag', 'availability_zone'} <= \
-        set(labels.BY_NAME)
-    assert len(labels.BY_NAME) == len(labels.SCHEMA)
+        set(labels.by_name())
+    assert len(labels.by_name()) == len(labels.schema())
 
 
 @pytest.mark.parametrize('text', [True, 'True', 'true', 'TRUE', '1', 'yes',
@@ -123,5 +123,5 @@ def test_site_defaults_reject_typos_and_take_cinder_defaults():
 def test_rst_table_lists_every_label():
     table = labels.rst_table()
     assert table.startswith('.. list-table::')
-    for label in labels.SCHEMA:
+    for label in labels.schema():
         assert '``%s``' % label.name in table

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from magnum_capi_driver import values
-from magnum_capi_driver.values import autoscaling
+from magnum_capi_driver.features import autoscaling
 from tests.fixtures import cloud as fake
 from tests.unit import test_spec
 

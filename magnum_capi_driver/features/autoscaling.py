@@ -1,0 +1,110 @@
+"""Autoscaling: machine counts of a node group and its scale bounds.
+
+Counts live on each group, never in nodeGroupDefaults: the chart merges
+defaults over groups, so a default would override ``autoscale: false`` or
+``machineCount: 0``.
+"""
+
+import dataclasses
+
+from magnum_capi_driver import features
+from magnum_capi_driver import labels as kinds
+from magnum_capi_driver.labels import Label
+
+invalid = kinds.invalid
+CAPACITY_PREFIX = 'capacity.cluster-autoscaler.kubernetes.io/'
+
+
+@dataclasses.dataclass(frozen=True)
+class Scaling:
+    autoscale: bool
+    min_count: int
+    max_count: int
+
+
+def _count(field, value):
+    return kinds.COUNT.parse(field, value)
+
+
+def _first(*values):
+    for value in values:
+        if value not in (None, ''):
+            return value
+    return None
+
+
+def scaling(nodegroup, labels, count, where):
+    """(autoscale, min, max), checked against each other and the count."""
+    minimum = _first(getattr(nodegroup, 'min_node_count', None),
+                     labels['min_node_count'])
+    minimum = _count('min_node_count of %s' % where, minimum or 0)
+    maximum = _first(getattr(nodegroup, 'max_node_count', None),
+                     labels['max_node_count'])
+    maximum = count if maximum is None else _count(
+        'max_node_count of %s' % where, maximum)
+    autoscale = labels['auto_scaling_enabled']
+    if maximum < minimum:
+        raise invalid('max_node_count of %s' % where, maximum,
+                      'a number not below min_node_count %d' % minimum)
+    if autoscale and not minimum <= count <= maximum:
+        raise invalid('node_count of %s' % where, count,
+                      'a number from min_node_count %d to max_node_count %d'
+                      % (minimum, maximum))
+    if autoscale and maximum == 0:
+        raise invalid('max_node_count of %s' % where, maximum,
+                      'at least 1 when autoscaling')
+    return Scaling(autoscale=autoscale and minimum < maximum,
+                   min_count=minimum, max_count=maximum)
+
+
+def capacity_annotations(group):
+    """Annotations that let the autoscaler scale the group up from zero.
+
+    The chart cannot set them, so the driver puts them on the group's
+    MachineDeployment; memory and disk carry units.
+    """
+    if not group.scaling.autoscale or group.scaling.min_count:
+        return {}
+    result = {CAPACITY_PREFIX + 'cpu': str(group.flavor.vcpus),
+              CAPACITY_PREFIX + 'memory': '%dM' % group.flavor.ram_mb}
+    disk = group.root_volume.size_gb or group.flavor.disk_gb
+    if disk:
+        result[CAPACITY_PREFIX + 'ephemeral-disk'] = '%dG' % disk
+    if group.node_labels:
+        result[CAPACITY_PREFIX + 'labels'] = ','.join(
+            '%s=%s' % pair for pair in group.node_labels)
+    if group.taints:
+        result[CAPACITY_PREFIX + 'taints'] = ','.join(
+            '%s=%s:%s' % (t.key, t.value or '', t.effect)
+            for t in group.taints)
+    return result
+
+
+class Autoscaling(features.Feature):
+    part = 'scaling'
+    labels = (
+        Label('auto_scaling_enabled', kinds.BOOL, False,
+              'Run the cluster autoscaler; a nodegroup scales between its '
+              'min_node_count and max_node_count.', kinds.ALL_SCOPES),
+        Label('min_node_count', kinds.COUNT, None,
+              'Autoscaling minimum when the nodegroup does not set '
+              'min_node_count; 0 allows scale to zero.', kinds.ALL_SCOPES),
+        Label('max_node_count', kinds.COUNT, None,
+              'Autoscaling maximum when the nodegroup does not set '
+              'max_node_count; unset means the node count.',
+              kinds.ALL_SCOPES),
+    )
+    owns = ('nodeGroups[].autoscale', 'nodeGroups[].machineCount',
+            'nodeGroups[].machineCountMin', 'nodeGroups[].machineCountMax')
+
+    def group_spec(self, ctx, group):
+        return scaling(group.nodegroup, group.labels, group.node_count,
+                       group.where)
+
+    def group_values(self, spec, group):
+        """autoscale with its bounds, or a fixed machineCount (0 allowed)."""
+        bounds = group.scaling
+        if bounds.autoscale:
+            return {'autoscale': True, 'machineCountMin': bounds.min_count,
+                    'machineCountMax': bounds.max_count}
+        return {'autoscale': False, 'machineCount': group.node_count}

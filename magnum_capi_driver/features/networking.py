@@ -1,0 +1,126 @@
+"""Neutron networking: external network, node network, DNS, extra ports."""
+
+import dataclasses
+import ipaddress
+
+from magnum_capi_driver import features
+from magnum_capi_driver import labels as kinds
+from magnum_capi_driver.labels import Label
+
+invalid = kinds.invalid
+# The chart's default pod and service networks (kubeNetwork).
+POD_CIDR = ipaddress.ip_network('172.16.0.0/13')
+SERVICE_CIDR = ipaddress.ip_network('172.24.0.0/13')
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkSpec:
+    external_network_id: str = None
+    network_id: str = None
+    subnet_id: str = None
+    node_cidr: str = '10.0.0.0/24'
+    dns_nameservers: tuple = ()
+    extra_network_ids: tuple = ()
+
+
+def _first(*values):
+    for value in values:
+        if value not in (None, ''):
+            return value
+    return None
+
+
+def _dns(template):
+    dns = []
+    for item in str(template.dns_nameserver or '').split(','):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            dns.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            raise invalid('dns_nameserver of the cluster template',
+                          template.dns_nameserver,
+                          'comma-separated IP addresses')
+    return tuple(dns)
+
+
+class Networking(features.Feature):
+    part = 'network'
+    labels = (
+        Label('fixed_subnet_cidr', kinds.NODE_CIDR, '10.0.0.0/24',
+              'CIDR of the subnet created for the nodes when the cluster '
+              'has no fixed network.'),
+        Label('extra_network_names', kinds.NETWORK_NAMES, (),
+              'Extra Neutron networks attached to every worker node.'),
+        Label('extra_network_name', kinds.NETWORK_NAMES, (),
+              'Deprecated: use extra_network_names.',
+              replaced_by='extra_network_names'),
+    )
+    owns = ('clusterNetworking', 'nodeGroupDefaults.machineNetworking')
+
+    def cluster_spec(self, ctx):
+        cloud, cluster, template = ctx.cloud, ctx.cluster, ctx.template
+        external_id = None
+        if template.external_network_id:
+            external = cloud.network(template.external_network_id)
+            if external.get('external') is False:
+                raise invalid('external_network_id of the cluster template',
+                              template.external_network_id,
+                              'a Neutron network with router:external set')
+            external_id = external['id']
+        network_id = subnet_id = None
+        network_ref = _first(cluster.fixed_network, template.fixed_network)
+        if network_ref:
+            network = cloud.network(network_ref)
+            if network.get('external'):
+                raise invalid('fixed_network of %s' % ctx.where, network_ref,
+                              'a project network, not an external one')
+            network_id = network['id']
+        subnet_ref = _first(cluster.fixed_subnet, template.fixed_subnet)
+        if subnet_ref:
+            subnet = cloud.subnet(subnet_ref)
+            if network_id and subnet['network_id'] != network_id:
+                raise invalid('fixed_subnet of %s' % ctx.where, subnet_ref,
+                              'a subnet of fixed_network %s' % network_ref)
+            network_id, subnet_id = subnet['network_id'], subnet['id']
+        node_cidr = ctx.labels['fixed_subnet_cidr']
+        if not network_id:
+            network = ipaddress.ip_network(node_cidr)
+            for name, other in (('pod', POD_CIDR),
+                                ('service', SERVICE_CIDR)):
+                if network.overlaps(other):
+                    raise invalid('label fixed_subnet_cidr of %s'
+                                  % ctx.where, node_cidr,
+                                  'a network that does not overlap the %s '
+                                  'network %s' % (name, other))
+        extra = tuple(cloud.network(name)['id']
+                      for name in ctx.labels['extra_network_names'])
+        return NetworkSpec(external_network_id=external_id,
+                           network_id=network_id, subnet_id=subnet_id,
+                           node_cidr=node_cidr, dns_nameservers=_dns(template),
+                           extra_network_ids=extra)
+
+    def values(self, spec):
+        network = spec.network
+        internal = {}
+        if network.network_id:
+            internal['networkFilter'] = {'id': network.network_id}
+        if network.subnet_id:
+            internal['subnetFilter'] = {'id': network.subnet_id}
+        if not internal:
+            internal['nodeCidr'] = network.node_cidr
+        result = {'internalNetwork': internal}
+        if network.external_network_id:
+            result['externalNetworkId'] = network.external_network_id
+        if network.dns_nameservers:
+            result['dnsNameservers'] = list(network.dns_nameservers)
+        out = {'clusterNetworking': result}
+        if network.extra_network_ids:
+            # The empty first port keeps the node on the cluster network.
+            ports = [{}] + [{'network': {'id': network_id},
+                             'securityGroups': []}
+                            for network_id in network.extra_network_ids]
+            out['nodeGroupDefaults'] = {'machineNetworking': {
+                'ports': ports}}
+        return out
