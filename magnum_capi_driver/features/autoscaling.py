@@ -26,20 +26,32 @@ def _count(field, value):
     return kinds.COUNT.parse(field, value)
 
 
-def _first(*values):
-    for value in values:
-        if value not in (None, ''):
-            return value
-    return None
+def bound(stored, magnum_default, labels, name):
+    """A scale bound: the first of these that is set wins.
+
+    1. the nodegroup's field, unless it holds Magnum's stored default
+       (min_node_count 0, max_node_count unset), which Magnum writes on
+       every nodegroup whether the user gave it or not;
+    2. the label on the nodegroup itself;
+    3. the label inherited from the cluster, the template, the site;
+    4. Magnum's default.
+    """
+    if stored not in (None, '') and stored != magnum_default:
+        return stored
+    own = labels.given_on(name, kinds.NODEGROUP)
+    if own is not None:
+        return own
+    inherited = labels[name]
+    return stored if inherited is None else inherited
 
 
 def scaling(nodegroup, labels, count, where):
     """(autoscale, min, max), checked against each other and the count."""
-    minimum = _first(getattr(nodegroup, 'min_node_count', None),
-                     labels['min_node_count'])
+    minimum = bound(getattr(nodegroup, 'min_node_count', None), 0, labels,
+                    'min_node_count')
     minimum = _count('min_node_count of %s' % where, minimum or 0)
-    maximum = _first(getattr(nodegroup, 'max_node_count', None),
-                     labels['max_node_count'])
+    maximum = bound(getattr(nodegroup, 'max_node_count', None), None, labels,
+                    'max_node_count')
     maximum = count if maximum is None else _count(
         'max_node_count of %s' % where, maximum)
     autoscale = labels['auto_scaling_enabled']
@@ -87,12 +99,15 @@ class Autoscaling(features.Feature):
               'Run the cluster autoscaler; a nodegroup scales between its '
               'min_node_count and max_node_count.', kinds.ALL_SCOPES),
         Label('min_node_count', kinds.COUNT, None,
-              'Autoscaling minimum when the nodegroup does not set '
-              'min_node_count; 0 allows scale to zero.', kinds.ALL_SCOPES),
+              'Autoscaling minimum; 0 allows scale to zero. A nodegroup\'s '
+              'min_node_count field wins when it is not 0 (Magnum stores 0 '
+              'on every nodegroup), then this label on the nodegroup, then '
+              'on the cluster, the template, the site.', kinds.ALL_SCOPES),
         Label('max_node_count', kinds.COUNT, None,
-              'Autoscaling maximum when the nodegroup does not set '
-              'max_node_count; unset means the node count.',
-              kinds.ALL_SCOPES),
+              'Autoscaling maximum; unset means the node count. A '
+              'nodegroup\'s max_node_count field wins when set, then this '
+              'label on the nodegroup, then on the cluster, the template, '
+              'the site.', kinds.ALL_SCOPES),
     )
     owns = ('nodeGroups[].autoscale', 'nodeGroups[].machineCount',
             'nodeGroups[].machineCountMin', 'nodeGroups[].machineCountMax')
