@@ -39,6 +39,61 @@ def invalid(field, value, accepted):
                                           accepted=accepted)
 
 
+# -- values the chart writes without quotes
+
+# YAML 1.1 words that Helm's YAML parser reads as booleans or null.
+_YAML_WORDS = frozenset((
+    'y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null', '~', ''))
+_PLAIN_START = re.compile(r'[\w(/]')
+PLAIN_ACCEPTED = ('text that YAML reads as the same string: not a number '
+                  '(such as 2024, 1e3, 0x1f, .5, inf), not a YAML word '
+                  '(true, on, y, null, ~ ...), not starting with a YAML '
+                  'indicator (#, -, ?, :, quotes, brackets ...) and without '
+                  '": ", " #" or line breaks')
+
+
+def _numeric(text):
+    candidate = text.replace('_', '')
+    for parse in (float, lambda t: int(t, 0)):
+        try:
+            parse(candidate)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
+def plain_scalar(text):
+    """Whether ``text`` survives being written unquoted into a manifest.
+
+    The openstack-cluster chart writes some values bare (``sshKeyName:
+    {{ . }}``, flavors, volume types, zones, ids), so Helm's YAML parser
+    reads them back as whatever they look like: ``2024`` becomes a number,
+    ``on`` a boolean, ``a: b`` a mapping. Only text that reads back as the
+    same string is accepted there (YAML 1.1, which Helm follows, and Go's
+    number syntax, which is broader than YAML's).
+    """
+    if not isinstance(text, str) or text != text.strip():
+        return False
+    if text.lower() in _YAML_WORDS or _numeric(text):
+        return False
+    if not _PLAIN_START.match(text) or ': ' in text or ' #' in text \
+            or text.endswith(':') or any(ord(c) < 32 for c in text):
+        return False
+    try:
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
+
+
+def check_plain(field, value, accepted):
+    """``value`` as text, refused unless the chart can carry it bare."""
+    text = str(value).strip()
+    if not plain_scalar(text):
+        raise invalid(field, value, accepted + ', and ' + PLAIN_ACCEPTED)
+    return text
+
+
 # -- value types
 
 
@@ -94,14 +149,15 @@ def choice(*choices):
     return Kind(accepted, parse)
 
 
-def matching(pattern, accepted, max_length=255):
+def matching(pattern, accepted, max_length=255, plain=False):
+    """Text matching ``pattern``; ``plain`` when the chart writes it bare."""
     regex = re.compile(pattern)
 
     def parse(field, value):
         text = str(value).strip()
         if len(text) > max_length or not regex.fullmatch(text):
             raise invalid(field, value, accepted)
-        return text
+        return check_plain(field, value, accepted) if plain else text
     return Kind(accepted, parse)
 
 
@@ -166,11 +222,9 @@ def _zone(field, value):
                 'spaces, ".", "_" and "-", starting with a letter or digit, '
                 'at most 255 characters')
     text = str(value).strip()
-    if (len(text) > 255 or not re.fullmatch(r'\w[\w .-]*', text)
-            or not isinstance(yaml.safe_load(text), str)):
-        raise invalid(field, value, accepted + ', not a YAML number, '
-                      'boolean or null')
-    return text
+    if len(text) > 255 or not re.fullmatch(r'\w[\w .-]*', text):
+        raise invalid(field, value, accepted)
+    return check_plain(field, value, accepted)
 
 
 BOOL = Kind('a boolean: true/false, yes/no, on/off or 1/0, in any case',
@@ -183,7 +237,8 @@ NODE_CIDR = Kind('an IPv4 network in CIDR notation, /8 to /28', _ipv4_cidr)
 NETWORK_NAMES = Kind('space-separated Neutron network names', _name_list)
 ZONE = Kind('an availability zone name', _zone)
 VOLUME_TYPE = matching(r'[\w][\w .:-]*', 'a Cinder volume type name '
-                       '(letters, digits, spaces, ".", ":", "_", "-")')
+                       '(letters, digits, spaces, ".", ":", "_", "-")',
+                       plain=True)
 PROVIDER = matching(r'[a-z][a-z0-9_-]*', 'an Octavia provider name in '
                     'lower case, such as amphora or ovn', 63)
 FSTYPE = choice('ext4', 'xfs', 'ext3', 'btrfs')

@@ -192,7 +192,10 @@ def _first(*values):
 def _image(cloud, ref, field):
     if not ref:
         raise invalid(field, ref, 'a Glance image id or name')
-    return cloud.image(ref)
+    image = cloud.image(ref)
+    label_schema.check_plain('id of image %s (%s)' % (ref, field),
+                             image['id'], 'a Glance image id')
+    return image
 
 
 def _os_distro(image, field):
@@ -221,6 +224,8 @@ def _flavor(cloud, ref, field):
     if not ref:
         raise invalid(field, ref, 'a Nova flavor id or name')
     found = cloud.flavor(ref)
+    label_schema.check_plain('name of flavor %s (%s)' % (ref, field),
+                             found['name'], 'a flavor name')
     return Flavor(name=found['name'], vcpus=int(found.get('vcpus') or 0),
                   ram_mb=int(found.get('ram') or 0),
                   disk_gb=int(found.get('disk') or 0))
@@ -383,7 +388,10 @@ def _keypair(cluster, template, where):
         raise invalid('keypair of %s' % where, keypair,
                       'a Nova keypair name (letters, digits, spaces, ".", '
                       '"@", "_", "-")')
-    return keypair or None
+    if not keypair:
+        return None
+    return label_schema.check_plain('keypair of %s' % where, keypair,
+                                    'a Nova keypair name')
 
 
 def _master(nodegroups, where):

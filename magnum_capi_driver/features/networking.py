@@ -23,6 +23,12 @@ class NetworkSpec:
     extra_network_ids: tuple = ()
 
 
+def _id(found, ref, field):
+    """A Neutron id, which the chart writes unquoted."""
+    return kinds.check_plain('id of network %s (%s)' % (ref, field),
+                             found['id'], 'a Neutron id')
+
+
 def _first(*values):
     for value in values:
         if value not in (None, ''):
@@ -68,7 +74,8 @@ class Networking(features.Feature):
                 raise invalid('external_network_id of the cluster template',
                               template.external_network_id,
                               'a Neutron network with router:external set')
-            external_id = external['id']
+            external_id = _id(external, template.external_network_id,
+                              'external_network_id')
         network_id = subnet_id = None
         network_ref = _first(cluster.fixed_network, template.fixed_network)
         if network_ref:
@@ -76,14 +83,16 @@ class Networking(features.Feature):
             if network.get('external'):
                 raise invalid('fixed_network of %s' % ctx.where, network_ref,
                               'a project network, not an external one')
-            network_id = network['id']
+            network_id = _id(network, network_ref, 'fixed_network')
         subnet_ref = _first(cluster.fixed_subnet, template.fixed_subnet)
         if subnet_ref:
             subnet = cloud.subnet(subnet_ref)
             if network_id and subnet['network_id'] != network_id:
                 raise invalid('fixed_subnet of %s' % ctx.where, subnet_ref,
                               'a subnet of fixed_network %s' % network_ref)
-            network_id, subnet_id = subnet['network_id'], subnet['id']
+            network_id = _id({'id': subnet['network_id']}, subnet_ref,
+                             'fixed_subnet')
+            subnet_id = _id(subnet, subnet_ref, 'fixed_subnet')
         node_cidr = ctx.labels['fixed_subnet_cidr']
         if not network_id:
             network = ipaddress.ip_network(node_cidr)
@@ -94,7 +103,7 @@ class Networking(features.Feature):
                                   % ctx.where, node_cidr,
                                   'a network that does not overlap the %s '
                                   'network %s' % (name, other))
-        extra = tuple(cloud.network(name)['id']
+        extra = tuple(_id(cloud.network(name), name, 'extra_network_names')
                       for name in ctx.labels['extra_network_names'])
         return NetworkSpec(external_network_id=external_id,
                            network_id=network_id, subnet_id=subnet_id,

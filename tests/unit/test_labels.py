@@ -125,3 +125,24 @@ def test_rst_table_lists_every_label():
     assert table.startswith('.. list-table::')
     for label in labels.schema():
         assert '``%s``' % label.name in table
+
+
+@pytest.mark.parametrize('text,plain', [
+    ('gold', True), ('Zürich-Ost', True), ('tier:gold', True),
+    ('gold tier', True), ('v1.2', True), ('1.2.3', True),
+    ('2024', False), ('0123', False), ('08', False), ('1e3', False),
+    ('0x1f', False), ('.5', False), ('inf', False), ('NaN', False),
+    ('1_000', False), ('on', False), ('Off', False), ('y', False),
+    ('N', False), ('yes', False), ('null', False), ('~', False),
+    ('', False), ('a: b', False), ('a:', False), ('#x', False),
+    ('a #b', False), ('-a', False), ("'a'", False), ('[a]', False),
+    ('a\nb', False), (' a', False)])
+def test_plain_scalar(text, plain):
+    assert labels.plain_scalar(text) is plain
+
+
+def test_bare_values_are_refused_naming_what_is_accepted():
+    with pytest.raises(exceptions.InvalidClusterInput) as info:
+        labels.VOLUME_TYPE.parse('label boot_volume_type', 'tier: gold')
+    assert 'label boot_volume_type' in str(info.value)
+    assert 'not a number' in str(info.value)
