@@ -42,7 +42,8 @@ class OpenStackCloud(object):
         subnet = _one(self._clients.neutron().subnets(), ref, 'subnet',
                       exception.FixedSubnetNotFound(subnet=ref))
         return {'id': subnet.id, 'name': subnet.name,
-                'network_id': subnet.network_id}
+                'network_id': subnet.network_id,
+                'dns_nameservers': list(subnet.dns_nameservers or [])}
 
 
 def _one(resources, ref, kind, not_found):

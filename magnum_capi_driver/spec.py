@@ -63,7 +63,7 @@ class CloudFacts(typing.Protocol):
         """{'id', 'name'} and, where known, 'external' (bool)"""
 
     def subnet(self, ref) -> dict:
-        """{'id', 'name', 'network_id'}"""
+        """{'id', 'name', 'network_id', 'dns_nameservers' (list)}"""
 
 
 # -- the spec

@@ -37,6 +37,7 @@ def _first(*values):
 
 
 def _dns(template):
+    """The template's nameservers, as normalised IP addresses."""
     dns = []
     for item in str(template.dns_nameserver or '').split(','):
         item = item.strip()
@@ -49,6 +50,33 @@ def _dns(template):
                           template.dns_nameserver,
                           'comma-separated IP addresses')
     return tuple(dns)
+
+
+def _check_dns_in_effect(dns, subnet, template, where):
+    """Nameservers with an existing network: refused unless in effect.
+
+    The chart sets nameservers only on the subnet it creates; an existing
+    subnet hands out its own through DHCP. Rather than drop the template's
+    nameservers, they are accepted only when the fixed subnet already has
+    exactly those.
+    """
+    have = set()
+    for item in (subnet or {}).get('dns_nameservers') or ():
+        try:
+            have.add(str(ipaddress.ip_address(str(item).strip())))
+        except ValueError:
+            continue
+    if subnet is not None and have == set(dns):
+        return
+    raise invalid(
+        'dns_nameserver of the cluster template (with the existing network '
+        'of %s)' % where, template.dns_nameserver,
+        'no nameservers, or exactly those of the fixed subnet (%s): the '
+        'nodes of an existing network get their nameservers from its subnet '
+        'in Neutron, which the driver does not change; remove dns_nameserver '
+        'from the template or set it on the subnet'
+        % (', '.join(sorted(have)) or 'none' if subnet is not None
+           else 'no fixed_subnet given'))
 
 
 class Networking(features.Feature):
@@ -93,6 +121,10 @@ class Networking(features.Feature):
             network_id = _id({'id': subnet['network_id']}, subnet_ref,
                              'fixed_subnet')
             subnet_id = _id(subnet, subnet_ref, 'fixed_subnet')
+        dns = _dns(template)
+        if dns and network_id:
+            _check_dns_in_effect(dns, subnet if subnet_ref else None,
+                                 template, ctx.where)
         node_cidr = ctx.labels['fixed_subnet_cidr']
         if not network_id:
             network = ipaddress.ip_network(node_cidr)
@@ -107,7 +139,7 @@ class Networking(features.Feature):
                       for name in ctx.labels['extra_network_names'])
         return NetworkSpec(external_network_id=external_id,
                            network_id=network_id, subnet_id=subnet_id,
-                           node_cidr=node_cidr, dns_nameservers=_dns(template),
+                           node_cidr=node_cidr, dns_nameservers=dns,
                            extra_network_ids=extra)
 
     def values(self, spec):
@@ -122,8 +154,8 @@ class Networking(features.Feature):
         result = {'internalNetwork': internal}
         if network.external_network_id:
             result['externalNetworkId'] = network.external_network_id
-        if network.dns_nameservers:
-            result['dnsNameservers'] = list(network.dns_nameservers)
+        if network.dns_nameservers and not network.network_id:
+            internal['dnsNameservers'] = list(network.dns_nameservers)
         out = {'clusterNetworking': result}
         if network.extra_network_ids:
             # The empty first port keeps the node on the cluster network.

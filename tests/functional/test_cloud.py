@@ -79,7 +79,8 @@ def test_network_by_id_or_name(facts, network, ref):
 @pytest.mark.parametrize('ref', [SUBNET['id'], SUBNET['name']])
 def test_subnet_by_id_or_name(facts, ref):
     assert facts.subnet(ref) == {'id': SUBNET['id'], 'name': SUBNET['name'],
-                                 'network_id': PRIVATE['id']}
+                                 'network_id': PRIVATE['id'],
+                                 'dns_nameservers': ['192.0.2.53']}
 
 
 def test_unknown_network(facts):
