@@ -30,7 +30,8 @@ class OpenStackCloud(object):
         flavor = _one(self._clients.nova().flavors(), ref, 'flavor',
                       exception.FlavorNotFound(flavor=ref))
         return {'id': flavor.id, 'name': flavor.name, 'vcpus': flavor.vcpus,
-                'ram': flavor.ram, 'disk': flavor.disk}
+                'ram': flavor.ram, 'disk': flavor.disk,
+                'extra_specs': dict(flavor.extra_specs or {})}
 
     def network(self, ref):
         net = _one(self._clients.neutron().networks(), ref, 'network',

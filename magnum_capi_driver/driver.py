@@ -16,6 +16,7 @@ from oslo_log import log as logging
 from magnum_capi_driver import cloud
 from magnum_capi_driver import conf
 from magnum_capi_driver import credentials
+from magnum_capi_driver import deployments
 from magnum_capi_driver import exceptions
 from magnum_capi_driver import health
 from magnum_capi_driver import helm
@@ -107,11 +108,13 @@ class Driver(driver.Driver):
             identity_url=identity.auth_url(context))
         return cluster_spec, values.render(cluster_spec)
 
-    def _apply(self, context, cluster, pending=None, on_valid=None):
+    def _apply(self, context, cluster, pending=None, on_valid=None,
+               created=()):
         """Render the release from the database and apply it, as one step.
 
         on_valid runs once the render has passed validation, before helm:
-        where a caller stores or creates what depends on that.
+        where a caller stores or creates what depends on that. ``created``:
+        the nodegroups this apply creates (see deployments.after_apply).
         """
         with locks.cluster_lock(cluster.uuid):
             cluster_spec, chart_values = self._render(context, cluster,
@@ -120,6 +123,8 @@ class Driver(driver.Driver):
                 on_valid()
             self.helm().apply(self._namespace(cluster), cluster.stack_id,
                               chart_values, cluster_spec.chart_version)
+            deployments.after_apply(self.kube(), self._namespace(cluster),
+                                    cluster_spec, created)
         return cluster_spec
 
     # -- cluster lifecycle ----------------------------------------------------
@@ -133,7 +138,8 @@ class Driver(driver.Driver):
         """
         cluster.stack_id = names.release_name(cluster.name, cluster.uuid)
         self._apply(context, cluster, on_valid=lambda: credentials.create(
-            context, cluster, self.kube(), self._namespace(cluster)))
+            context, cluster, self.kube(), self._namespace(cluster)),
+            created=deployments.ALL)
         self._sync_status(context, cluster)
 
     def update_cluster(self, context, cluster, scale_manager=None,
@@ -184,6 +190,8 @@ class Driver(driver.Driver):
                                target.kubernetes_version)
             self.helm().apply(self._namespace(cluster), cluster.stack_id,
                               chart_values, target.chart_version)
+            deployments.after_apply(self.kube(), self._namespace(cluster),
+                                    target)
         cluster.cluster_template_id = moved.cluster_template_id
         cluster.labels = moved.labels
         cluster.save()
@@ -208,12 +216,14 @@ class Driver(driver.Driver):
 
     def create_nodegroup(self, context, cluster, nodegroup):
         self._apply_nodegroup_change(context, cluster, nodegroup,
+                                     {nodegroup.uuid},
                                      stack_id=cluster.stack_id)
 
     def update_nodegroup(self, context, cluster, nodegroup):
         self._apply_nodegroup_change(context, cluster, nodegroup)
 
-    def _apply_nodegroup_change(self, context, cluster, nodegroup, **extra):
+    def _apply_nodegroup_change(self, context, cluster, nodegroup,
+                                created=(), **extra):
         """Store the nodegroup only once the release renders with it.
 
         If the render refuses it, the object's pending changes are dropped,
@@ -233,7 +243,8 @@ class Driver(driver.Driver):
             stored.append(nodegroup.uuid)
 
         try:
-            self._apply(context, cluster, pending=pending, on_valid=store)
+            self._apply(context, cluster, pending=pending, on_valid=store,
+                        created=created)
         except Exception:
             if not stored:
                 nodegroup.obj_reset_changes()

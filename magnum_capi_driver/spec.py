@@ -57,7 +57,7 @@ class CloudFacts(typing.Protocol):
         """{'id', 'name', 'properties': {'os_distro', 'kube_version', ..}}"""
 
     def flavor(self, ref) -> dict:
-        """{'id', 'name', 'vcpus', 'ram' (MB), 'disk' (GB)}"""
+        """{'id', 'name', 'vcpus', 'ram' (MB), 'disk' (GB), 'extra_specs'}"""
 
     def network(self, ref) -> dict:
         """{'id', 'name'} and, where known, 'external' (bool)"""
@@ -81,6 +81,8 @@ class Flavor:
     vcpus: int
     ram_mb: int
     disk_gb: int
+    #: Nova extra specs as sorted (key, value) pairs (GPUs, for instance)
+    extra_specs: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,7 +230,10 @@ def _flavor(cloud, ref, field):
                              found['name'], 'a flavor name')
     return Flavor(name=found['name'], vcpus=int(found.get('vcpus') or 0),
                   ram_mb=int(found.get('ram') or 0),
-                  disk_gb=int(found.get('disk') or 0))
+                  disk_gb=int(found.get('disk') or 0),
+                  extra_specs=tuple(sorted(
+                      (str(k), str(v)) for k, v in
+                      (found.get('extra_specs') or {}).items())))
 
 
 def _root_volume(resolved, nodegroup, cluster, template, where):
@@ -247,14 +252,14 @@ def _root_volume(resolved, nodegroup, cluster, template, where):
 # -- nodegroups
 
 
-def _qualified_name(key):
+def qualified_name(key):
     prefix, _, name = key.rpartition('/')
     return (0 < len(name) <= 63 and _LABEL_NAME_RE.fullmatch(name)
             and (not prefix or (len(prefix) <= 253
                                 and _DNS_SUBDOMAIN_RE.fullmatch(prefix))))
 
 
-def _label_value_ok(value):
+def label_value_ok(value):
     return value == '' or (len(value) <= 63
                            and _LABEL_NAME_RE.fullmatch(value))
 
@@ -275,7 +280,7 @@ def _node_labels(nodegroup, where):
         raise invalid(field, raw, 'a mapping of label keys to values')
     for key, value in raw.items():
         key, value = str(key), '' if value is None else str(value)
-        if not _qualified_name(key):
+        if not qualified_name(key):
             raise invalid(field + ' key', key,
                           'a Kubernetes label key: [prefix/]name, name up to '
                           '63 letters, digits, "-", "_", "." starting and '
@@ -287,7 +292,7 @@ def _node_labels(nodegroup, where):
                           (CHART_LABEL_PREFIX,
                            ', '.join(p + '/' for p in KUBELET_LABEL_PREFIXES),
                            ', '.join(KUBELET_LABELS)))
-        if not _label_value_ok(value):
+        if not label_value_ok(value):
             raise invalid('%s value of %s' % (field, key), value,
                           'a Kubernetes label value: up to 63 letters, '
                           'digits, "-", "_", "." starting and ending '
@@ -305,11 +310,11 @@ def _taint(taint, index, where):
     key = str(taint.get('key') or '')
     value = taint.get('value')
     value = None if value in (None, '') else str(value)
-    if not _qualified_name(key):
+    if not qualified_name(key):
         raise invalid('%s.key of %s' % (name, where), key,
                       'a Kubernetes taint key: [prefix/]name like a label '
                       'key')
-    if value is not None and not _label_value_ok(value):
+    if value is not None and not label_value_ok(value):
         raise invalid('%s.value of %s' % (name, where), value,
                       'up to 63 letters, digits, "-", "_", "." starting and '
                       'ending alphanumeric')

@@ -76,6 +76,14 @@ class Feature(object):
         """
         return Metadata()
 
+    def initial_replicas(self, spec, group):
+        """Machines a newly created group starts with, or None.
+
+        Applied once, right after the helm apply that created the group's
+        MachineDeployment, for what the chart leaves unset.
+        """
+        return None
+
 
 @dataclasses.dataclass(frozen=True)
 class Metadata:
@@ -278,6 +286,18 @@ class Registry(object):
             field: tuple(sorted((key, value) for key, (_, value)
                                 in found.items()))
             for field, found in merged.items()})
+
+    def initial_replicas(self, spec, group):
+        """The one start count a feature asks for, or None."""
+        asked = {name: feature.initial_replicas(spec, group)
+                 for name, feature in self.features}
+        asked = {name: count for name, count in asked.items()
+                 if count is not None}
+        if len(set(asked.values())) > 1:
+            raise FeatureConflict('features %s ask for different start '
+                                  'counts of node group %s'
+                                  % (', '.join(sorted(asked)), group.name))
+        return next(iter(asked.values()), None)
 
 
 def from_entry_points():

@@ -13,6 +13,10 @@ from magnum_capi_driver.labels import Label
 
 invalid = kinds.invalid
 CAPACITY_PREFIX = 'capacity.cluster-autoscaler.kubernetes.io/'
+# The node label the chart gives every node of a group.
+CHART_NODE_GROUP_LABEL = 'capi.stackhpc.com/node-group'
+# The resource name GPUs of Nova flavors appear under on the nodes.
+GPU_TYPE = 'nvidia.com/gpu'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +24,8 @@ class Scaling:
     autoscale: bool
     min_count: int
     max_count: int
+    #: machines a new autoscaled group starts with: node_count clamped
+    initial_count: int = None
 
 
 def _count(field, value):
@@ -58,22 +64,39 @@ def scaling(nodegroup, labels, count, where):
     if maximum < minimum:
         raise invalid('max_node_count of %s' % where, maximum,
                       'a number not below min_node_count %d' % minimum)
-    if autoscale and not minimum <= count <= maximum:
-        raise invalid('node_count of %s' % where, count,
-                      'a number from min_node_count %d to max_node_count %d'
-                      % (minimum, maximum))
     if autoscale and maximum == 0:
         raise invalid('max_node_count of %s' % where, maximum,
                       'at least 1 when autoscaling')
     return Scaling(autoscale=autoscale and minimum < maximum,
-                   min_count=minimum, max_count=maximum)
+                   min_count=minimum, max_count=maximum,
+                   initial_count=min(max(count, minimum), maximum))
 
 
-def capacity_annotations(group):
+def gpus(flavor):
+    """(count, type) of the GPUs a flavor's extra specs give, or (0, None).
+
+    Counted from PCI passthrough aliases (``alias:count[,alias:count]``)
+    and ``resources:VGPU``.
+    """
+    count = 0
+    for key, value in flavor.extra_specs:
+        if key == 'pci_passthrough:alias':
+            for item in value.split(','):
+                name, _, number = item.strip().partition(':')
+                if name:
+                    count += int(number) if number.isdigit() else 1
+        elif key in ('resources:VGPU', 'resources:PGPU') and \
+                value.isdigit():
+            count += int(value)
+    return (count, GPU_TYPE) if count else (0, None)
+
+
+def capacity_annotations(group, chart_labels=()):
     """Annotations that let the autoscaler scale the group up from zero.
 
     The chart cannot set them, so the driver puts them on the group's
-    MachineDeployment; memory and disk carry units.
+    MachineDeployment; memory and disk carry units. ``chart_labels`` are
+    the node labels the chart adds to the group's own.
     """
     if not group.scaling.autoscale or group.scaling.min_count:
         return {}
@@ -82,9 +105,14 @@ def capacity_annotations(group):
     disk = group.root_volume.size_gb or group.flavor.disk_gb
     if disk:
         result[CAPACITY_PREFIX + 'ephemeral-disk'] = '%dG' % disk
-    if group.node_labels:
+    count, kind = gpus(group.flavor)
+    if count:
+        result[CAPACITY_PREFIX + 'gpu-count'] = str(count)
+        result[CAPACITY_PREFIX + 'gpu-type'] = kind
+    labels = dict(group.node_labels, **dict(chart_labels))
+    if labels:
         result[CAPACITY_PREFIX + 'labels'] = ','.join(
-            '%s=%s' % pair for pair in group.node_labels)
+            '%s=%s' % pair for pair in sorted(labels.items()))
     if group.taints:
         result[CAPACITY_PREFIX + 'taints'] = ','.join(
             '%s=%s:%s' % (t.key, t.value or '', t.effect)
@@ -115,6 +143,18 @@ class Autoscaling(features.Feature):
     def group_spec(self, ctx, group):
         return scaling(group.nodegroup, group.labels, group.node_count,
                        group.where)
+
+    def group_metadata(self, spec, group):
+        """Capacity annotations while the group may be at zero machines."""
+        return features.Metadata(annotations=tuple(sorted(
+            capacity_annotations(group, (
+                (CHART_NODE_GROUP_LABEL, group.name),)).items())))
+
+    def initial_replicas(self, spec, group):
+        """Machines a new autoscaled group starts with (None: the chart's)."""
+        if group.scaling.autoscale:
+            return group.scaling.initial_count
+        return None
 
     def group_values(self, spec, group):
         """autoscale with its bounds, or a fixed machineCount (0 allowed)."""

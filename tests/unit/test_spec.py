@@ -395,10 +395,6 @@ BAD = [
     ('min above max', {'worker.min_node_count': 3,
                        'worker.max_node_count': 2},
      ['max_node_count of nodegroup default-worker', '2', 'min_node_count']),
-    ('count above max when autoscaling',
-     {'worker.node_count': 5, 'worker.max_node_count': 3,
-      'cluster.labels': {'auto_scaling_enabled': 'true'}},
-     ['node_count of nodegroup default-worker', '5', 'max_node_count 3']),
     ('autoscale to nothing', {'worker.node_count': 0,
                               'worker.max_node_count': 0,
                               'cluster.labels': {'auto_scaling_enabled':
