@@ -21,6 +21,8 @@ import ipaddress
 import re
 import sys
 
+from oslo_utils import strutils
+import semver
 import yaml
 
 from magnum_capi_driver import exceptions
@@ -28,9 +30,6 @@ from magnum_capi_driver import exceptions
 TEMPLATE = 'template'
 CLUSTER = 'cluster'
 NODEGROUP = 'nodegroup'
-
-_TRUE = ('true', 'yes', 'on', '1')
-_FALSE = ('false', 'no', 'off', '0')
 
 
 def invalid(field, value, accepted):
@@ -104,16 +103,17 @@ class Kind:
     parse: object
 
 
+BOOL_ACCEPTED = ('a boolean: true/false, yes/no, on/off, 1/0 or t/f, y/n, '
+                 'in any case')
+
+
 def _bool(field, value):
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise invalid(field, value, 'a boolean: true/false, yes/no, on/off or '
-                                '1/0, in any case')
+    try:
+        return strutils.bool_from_string(str(value).strip(), strict=True)
+    except ValueError:
+        raise invalid(field, value, BOOL_ACCEPTED)
 
 
 def int_between(minimum, maximum=None):
@@ -161,16 +161,25 @@ def matching(pattern, accepted, max_length=255, plain=False):
     return Kind(accepted, parse)
 
 
-VERSION_RE = re.compile(r'v?(\d{1,3})\.(\d{1,3})\.(\d{1,3})')
 VERSION_ACCEPTED = 'a Kubernetes version such as v1.31.2 or 1.31.2'
+
+
+def version(field, value):
+    """'v1.31.2' or '1.31.2' as a semver.Version (no pre-release part)."""
+    text = str(value).strip()
+    try:
+        parsed = semver.Version.parse(text[1:] if text[:1] in 'vV' and text
+                                      else text)
+    except (ValueError, TypeError):
+        raise invalid(field, value, VERSION_ACCEPTED)
+    if parsed.prerelease or parsed.build:
+        raise invalid(field, value, VERSION_ACCEPTED)
+    return parsed
 
 
 def parse_version(field, value):
     """'v1.31.2' or '1.31.2' -> '1.31.2' (the form the chart expects)."""
-    match = VERSION_RE.fullmatch(str(value).strip())
-    if not match:
-        raise invalid(field, value, VERSION_ACCEPTED)
-    return '.'.join(str(int(part)) for part in match.groups())
+    return str(version(field, value))
 
 
 def _cidr(field, text, value, accepted):
@@ -227,8 +236,7 @@ def _zone(field, value):
     return check_plain(field, value, accepted)
 
 
-BOOL = Kind('a boolean: true/false, yes/no, on/off or 1/0, in any case',
-            _bool)
+BOOL = Kind(BOOL_ACCEPTED, _bool)
 COUNT = int_between(0)
 SIZE_GB = int_between(0, 65536)
 VERSION = Kind(VERSION_ACCEPTED, parse_version)

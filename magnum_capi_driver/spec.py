@@ -150,8 +150,8 @@ class ClusterSpec(_Parts):
 
 
 def _version_tuple(field, version):
-    return tuple(int(part) for part in
-                 label_schema.parse_version(field, version).split('.'))
+    parsed = label_schema.version(field, version)
+    return parsed.major, parsed.minor, parsed.patch
 
 
 def check_upgrade(current_version, new_version):

@@ -31,7 +31,7 @@ def test_schema_covers_magnum_capi_helm_and_horizon():
 
 
 @pytest.mark.parametrize('text', [True, 'True', 'true', 'TRUE', '1', 'yes',
-                                  'Yes', ' on '])
+                                  'Yes', ' on ', 'y', 't'])
 def test_true(text):
     assert labels.BOOL.parse('f', text) is True
 
@@ -42,7 +42,7 @@ def test_false(text):
     assert labels.BOOL.parse('f', text) is False
 
 
-@pytest.mark.parametrize('text', ['', 'ture', '2', 'y', None, 'truee'])
+@pytest.mark.parametrize('text', ['', 'ture', '2', 'yy', None, 'truee'])
 def test_not_bool(text):
     with pytest.raises(exceptions.InvalidClusterInput) as info:
         labels.BOOL.parse('label x', text)
@@ -62,9 +62,16 @@ def test_not_count(text):
 
 
 @pytest.mark.parametrize('text,version', [
-    ('v1.31.2', '1.31.2'), ('1.31.2', '1.31.2'), (' v1.30.04 ', '1.30.4')])
+    ('v1.31.2', '1.31.2'), ('1.31.2', '1.31.2'), (' v1.30.4 ', '1.30.4')])
 def test_version(text, version):
     assert labels.parse_version('f', text) == version
+
+
+@pytest.mark.parametrize('text', ['1.31', 'v1.30.04', '1.31.2-rc.1',
+                                  '1.31.2+build', 'latest', '', None])
+def test_not_version(text):
+    with pytest.raises(exceptions.InvalidClusterInput):
+        labels.parse_version('f', text)
 
 
 def test_parse_ignores_unknown_and_checks_known():
