@@ -8,6 +8,7 @@ may be ids or names, as Horizon sends flavor names.
 from magnum.api import attr_validator
 from magnum.common import clients
 from magnum.common import exception
+from openstack import exceptions as sdk_exceptions
 
 
 class OpenStackCloud(object):
@@ -27,39 +28,38 @@ class OpenStackCloud(object):
         return {'id': image.id, 'name': image.name, 'properties': properties}
 
     def flavor(self, ref):
-        flavor = _one(self._clients.nova().flavors(), ref, 'flavor',
-                      exception.FlavorNotFound(flavor=ref))
+        flavor = _find(self._clients.nova().find_flavor, ref, 'flavor',
+                       exception.FlavorNotFound(flavor=ref),
+                       get_extra_specs=True)
         return {'id': flavor.id, 'name': flavor.name, 'vcpus': flavor.vcpus,
-                'ram': flavor.ram, 'disk': flavor.disk}
+                'ram': flavor.ram, 'disk': flavor.disk,
+                'extra_specs': dict(flavor.extra_specs or {})}
 
     def network(self, ref):
-        net = _one(self._clients.neutron().networks(), ref, 'network',
-                   exception.FixedNetworkNotFound(network=ref))
+        net = _find(self._clients.neutron().find_network, ref, 'network',
+                    exception.FixedNetworkNotFound(network=ref))
         return {'id': net.id, 'name': net.name,
                 'external': bool(net.is_router_external)}
 
     def subnet(self, ref):
-        subnet = _one(self._clients.neutron().subnets(), ref, 'subnet',
-                      exception.FixedSubnetNotFound(subnet=ref))
+        subnet = _find(self._clients.neutron().find_subnet, ref, 'subnet',
+                       exception.FixedSubnetNotFound(subnet=ref))
         return {'id': subnet.id, 'name': subnet.name,
-                'network_id': subnet.network_id}
+                'network_id': subnet.network_id,
+                'dns_nameservers': list(subnet.dns_nameservers or [])}
 
 
-def _one(resources, ref, kind, not_found):
-    """The resource whose id is ref, else the only one named ref."""
-    named = []
-    for resource in resources:
-        if resource.id == ref:
-            return resource
-        if resource.name == ref:
-            named.append(resource)
-    if not named:
-        raise not_found
-    if len(named) > 1:
+def _find(find, ref, kind, not_found, **options):
+    """openstacksdk's find_*: the resource whose id is ref, else the only
+    one named ref; Magnum's errors for none and for several."""
+    try:
+        return find(ref, ignore_missing=False, **options)
+    except sdk_exceptions.DuplicateResource:
         raise exception.Conflict(
             'Multiple %ss are named %r; use the id of the one you mean.'
             % (kind, ref))
-    return named[0]
+    except sdk_exceptions.NotFoundException:
+        raise not_found
 
 
 def for_context(context):

@@ -17,6 +17,7 @@ from oslo_log import log as logging
 from magnum_capi_driver import cloud
 from magnum_capi_driver import conf
 from magnum_capi_driver import credentials
+from magnum_capi_driver import deployments
 from magnum_capi_driver import exceptions
 from magnum_capi_driver import health
 from magnum_capi_driver import helm
@@ -201,6 +202,11 @@ class Driver(driver.Driver):
             self.helm().apply_if_changed(
                 self._namespace(cluster), cluster.stack_id, chart_values,
                 cluster_spec.chart_version, install=install)
+            deployments.after_apply(
+                self.kube(), self._namespace(cluster), cluster_spec,
+                deployments.ALL if install else {
+                    ng.uuid for ng in members
+                    if not (ng.is_default or ng.stack_id)})
         finally:
             observe.wrote(cluster)
         for ng in members:

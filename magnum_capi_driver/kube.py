@@ -209,10 +209,26 @@ class Kube(object):
         return response.json()
 
     @_translate_errors('patch %(kind)s in %(ns)s')
-    def merge_patch(self, kind, namespace, name, patch):
+    def merge_patch(self, kind, namespace, name, patch, field_manager=None):
+        params = {'fieldManager': field_manager} if field_manager else None
         response = self._call(
-            'PATCH', kind, namespace, name, json=patch,
+            'PATCH', kind, namespace, name, json=patch, params=params,
             headers={'Content-Type': 'application/merge-patch+json'})
+        response.raise_for_status()
+        return response.json()
+
+    @_translate_errors('apply %(kind)s in %(ns)s')
+    def apply(self, kind, namespace, name, config, field_manager):
+        """Server-side apply of ``config`` as ``field_manager``, unforced.
+
+        The fields this manager applied before and leaves out now are
+        removed; a field another manager owns with another value is a
+        conflict (HTTP 409), never taken over.
+        """
+        response = self._call(
+            'PATCH', kind, namespace, name, data=json.dumps(config),
+            params={'fieldManager': field_manager},
+            headers={'Content-Type': 'application/apply-patch+yaml'})
         response.raise_for_status()
         return response.json()
 

@@ -1,8 +1,10 @@
-"""The label schema: every label the driver reads, declared once.
+"""The label schema: value types, merging by scope, site defaults, docs.
 
-Each declaration gives the label's name, how its value is parsed and
-checked, its default, where it may be set (template, cluster, nodegroup)
-and its help text. Parsing, error messages, site defaults and the
+Each chart feature (magnum_capi_driver.features) declares the labels it
+reads, once; the schema is the union of the loaded features'
+declarations. Each declaration gives the label's name, how its value is
+parsed and checked, its default, where it may be set (template, cluster,
+nodegroup) and its help text. Parsing, error messages, site defaults and the
 documentation table all come from these declarations, so a label cannot
 be documented one way and read another.
 
@@ -19,6 +21,8 @@ import ipaddress
 import re
 import sys
 
+from oslo_utils import strutils
+import semver
 import yaml
 
 from magnum_capi_driver import exceptions
@@ -27,14 +31,66 @@ TEMPLATE = 'template'
 CLUSTER = 'cluster'
 NODEGROUP = 'nodegroup'
 
-_TRUE = ('true', 'yes', 'on', '1')
-_FALSE = ('false', 'no', 'off', '0')
-
 
 def invalid(field, value, accepted):
     """The error for a value that cannot be used, naming all three."""
     return exceptions.InvalidClusterInput(field=field, value=value,
                                           accepted=accepted)
+
+
+# -- values the chart writes without quotes
+
+# YAML 1.1 words that Helm's YAML parser reads as booleans or null.
+_YAML_WORDS = frozenset((
+    'y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null', '~', ''))
+_PLAIN_START = re.compile(r'[\w(/]')
+PLAIN_ACCEPTED = ('text that YAML reads as the same string: not a number '
+                  '(such as 2024, 1e3, 0x1f, .5, inf), not a YAML word '
+                  '(true, on, y, null, ~ ...), not starting with a YAML '
+                  'indicator (#, -, ?, :, quotes, brackets ...) and without '
+                  '": ", " #" or line breaks')
+
+
+def _numeric(text):
+    candidate = text.replace('_', '')
+    for parse in (float, lambda t: int(t, 0)):
+        try:
+            parse(candidate)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
+def plain_scalar(text):
+    """Whether ``text`` survives being written unquoted into a manifest.
+
+    The openstack-cluster chart writes some values bare (``sshKeyName:
+    {{ . }}``, flavors, volume types, zones, ids), so Helm's YAML parser
+    reads them back as whatever they look like: ``2024`` becomes a number,
+    ``on`` a boolean, ``a: b`` a mapping. Only text that reads back as the
+    same string is accepted there (YAML 1.1, which Helm follows, and Go's
+    number syntax, which is broader than YAML's).
+    """
+    if not isinstance(text, str) or text != text.strip():
+        return False
+    if text.lower() in _YAML_WORDS or _numeric(text):
+        return False
+    if not _PLAIN_START.match(text) or ': ' in text or ' #' in text \
+            or text.endswith(':') or any(ord(c) < 32 for c in text):
+        return False
+    try:
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
+
+
+def check_plain(field, value, accepted):
+    """``value`` as text, refused unless the chart can carry it bare."""
+    text = str(value).strip()
+    if not plain_scalar(text):
+        raise invalid(field, value, accepted + ', and ' + PLAIN_ACCEPTED)
+    return text
 
 
 # -- value types
@@ -47,16 +103,17 @@ class Kind:
     parse: object
 
 
+BOOL_ACCEPTED = ('a boolean: true/false, yes/no, on/off, 1/0 or t/f, y/n, '
+                 'in any case')
+
+
 def _bool(field, value):
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise invalid(field, value, 'a boolean: true/false, yes/no, on/off or '
-                                '1/0, in any case')
+    try:
+        return strutils.bool_from_string(str(value).strip(), strict=True)
+    except ValueError:
+        raise invalid(field, value, BOOL_ACCEPTED)
 
 
 def int_between(minimum, maximum=None):
@@ -79,7 +136,7 @@ def int_between(minimum, maximum=None):
     return Kind(accepted, parse)
 
 
-def _choice(*choices):
+def choice(*choices):
     """One of fixed words, matched in any case (Horizon lowercases)."""
     accepted = 'one of ' + ', '.join(choices) + ' (any case)'
 
@@ -92,27 +149,37 @@ def _choice(*choices):
     return Kind(accepted, parse)
 
 
-def _matching(pattern, accepted, max_length=255):
+def matching(pattern, accepted, max_length=255, plain=False):
+    """Text matching ``pattern``; ``plain`` when the chart writes it bare."""
     regex = re.compile(pattern)
 
     def parse(field, value):
         text = str(value).strip()
         if len(text) > max_length or not regex.fullmatch(text):
             raise invalid(field, value, accepted)
-        return text
+        return check_plain(field, value, accepted) if plain else text
     return Kind(accepted, parse)
 
 
-VERSION_RE = re.compile(r'v?(\d{1,3})\.(\d{1,3})\.(\d{1,3})')
 VERSION_ACCEPTED = 'a Kubernetes version such as v1.31.2 or 1.31.2'
+
+
+def version(field, value):
+    """'v1.31.2' or '1.31.2' as a semver.Version (no pre-release part)."""
+    text = str(value).strip()
+    try:
+        parsed = semver.Version.parse(text[1:] if text[:1] in 'vV' and text
+                                      else text)
+    except (ValueError, TypeError):
+        raise invalid(field, value, VERSION_ACCEPTED)
+    if parsed.prerelease or parsed.build:
+        raise invalid(field, value, VERSION_ACCEPTED)
+    return parsed
 
 
 def parse_version(field, value):
     """'v1.31.2' or '1.31.2' -> '1.31.2' (the form the chart expects)."""
-    match = VERSION_RE.fullmatch(str(value).strip())
-    if not match:
-        raise invalid(field, value, VERSION_ACCEPTED)
-    return '.'.join(str(int(part)) for part in match.groups())
+    return str(version(field, value))
 
 
 def _cidr(field, text, value, accepted):
@@ -164,15 +231,12 @@ def _zone(field, value):
                 'spaces, ".", "_" and "-", starting with a letter or digit, '
                 'at most 255 characters')
     text = str(value).strip()
-    if (len(text) > 255 or not re.fullmatch(r'\w[\w .-]*', text)
-            or not isinstance(yaml.safe_load(text), str)):
-        raise invalid(field, value, accepted + ', not a YAML number, '
-                      'boolean or null')
-    return text
+    if len(text) > 255 or not re.fullmatch(r'\w[\w .-]*', text):
+        raise invalid(field, value, accepted)
+    return check_plain(field, value, accepted)
 
 
-BOOL = Kind('a boolean: true/false, yes/no, on/off or 1/0, in any case',
-            _bool)
+BOOL = Kind(BOOL_ACCEPTED, _bool)
 COUNT = int_between(0)
 SIZE_GB = int_between(0, 65536)
 VERSION = Kind(VERSION_ACCEPTED, parse_version)
@@ -180,13 +244,14 @@ CIDRS = Kind('comma-separated networks in CIDR notation', _cidr_list)
 NODE_CIDR = Kind('an IPv4 network in CIDR notation, /8 to /28', _ipv4_cidr)
 NETWORK_NAMES = Kind('space-separated Neutron network names', _name_list)
 ZONE = Kind('an availability zone name', _zone)
-VOLUME_TYPE = _matching(r'[\w][\w .:-]*', 'a Cinder volume type name '
-                        '(letters, digits, spaces, ".", ":", "_", "-")')
-PROVIDER = _matching(r'[a-z][a-z0-9_-]*', 'an Octavia provider name in '
-                     'lower case, such as amphora or ovn', 63)
-FSTYPE = _choice('ext4', 'xfs', 'ext3', 'btrfs')
-CHART_VERSION = _matching(r'v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?',
-                          'a chart version such as 0.27.0', 64)
+VOLUME_TYPE = matching(r'[\w][\w .:-]*', 'a Cinder volume type name '
+                       '(letters, digits, spaces, ".", ":", "_", "-")',
+                       plain=True)
+PROVIDER = matching(r'[a-z][a-z0-9_-]*', 'an Octavia provider name in '
+                    'lower case, such as amphora or ovn', 63)
+FSTYPE = choice('ext4', 'xfs', 'ext3', 'btrfs')
+CHART_VERSION = matching(r'v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?',
+                         'a chart version such as 0.27.0', 64)
 
 
 # -- the schema
@@ -208,107 +273,53 @@ class Label:
 
 ALL_SCOPES = (TEMPLATE, CLUSTER, NODEGROUP)
 
-SCHEMA = (
-    # Kubernetes and images
-    Label('kube_tag', VERSION, None,
-          'Kubernetes version. Without it the image property kube_version '
-          'is used; one of the two is required. On a nodegroup it sets '
-          'that group\'s version (within the supported skew).',
-          ALL_SCOPES, follows_template=True),
-    Label('capi_helm_chart_version', CHART_VERSION, None,
-          'Version of the openstack-cluster chart for clusters of this '
-          'template. Read from the template only.', (TEMPLATE,)),
-    Label('availability_zone', ZONE, None,
-          'Nova availability zone of the machines (the control plane and '
-          'every nodegroup without its own). Sent by Horizon.', ALL_SCOPES),
-    # health and scaling
-    Label('auto_healing_enabled', BOOL, True,
-          'Replace machines whose node stays unhealthy (machine health '
-          'checks).'),
-    Label('auto_scaling_enabled', BOOL, False,
-          'Run the cluster autoscaler; a nodegroup scales between its '
-          'min_node_count and max_node_count.', ALL_SCOPES),
-    Label('min_node_count', COUNT, None,
-          'Autoscaling minimum when the nodegroup does not set '
-          'min_node_count; 0 allows scale to zero.', ALL_SCOPES),
-    Label('max_node_count', COUNT, None,
-          'Autoscaling maximum when the nodegroup does not set '
-          'max_node_count; unset means the node count.', ALL_SCOPES),
-    # API server and load balancer
-    Label('master_lb_floating_ip_enabled', BOOL, None,
-          'Give the Kubernetes API a floating IP. Unset means the '
-          'cluster\'s floating_ip_enabled.'),
-    Label('api_master_lb_allowed_cidrs', CIDRS, (),
-          'Networks allowed to reach the API load balancer; empty allows '
-          'all.'),
-    Label('octavia_provider', PROVIDER, 'amphora',
-          'Octavia provider of the API and service load balancers.'),
-    Label('octavia_lb_algorithm',
-          _choice('ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP',
-                  'SOURCE_IP_PORT'), None,
-          'Load balancing algorithm of service load balancers. Unset means '
-          'SOURCE_IP_PORT for the ovn provider (the only one it has), '
-          'ROUND_ROBIN otherwise.'),
-    Label('octavia_lb_healthcheck', BOOL, True,
-          'Create health monitors on service load balancers.'),
-    # networking
-    Label('fixed_subnet_cidr', NODE_CIDR, '10.0.0.0/24',
-          'CIDR of the subnet created for the nodes when the cluster has '
-          'no fixed network.'),
-    Label('extra_network_names', NETWORK_NAMES, (),
-          'Extra Neutron networks attached to every worker node.'),
-    Label('extra_network_name', NETWORK_NAMES, (),
-          'Deprecated: use extra_network_names.',
-          replaced_by='extra_network_names'),
-    # volumes
-    Label('boot_volume_size', SIZE_GB, None,
-          'Root volume size in GB; 0 or unset means the nodegroup\'s '
-          'docker_volume_size, else the flavor\'s ephemeral disk.',
-          ALL_SCOPES),
-    Label('boot_volume_type', VOLUME_TYPE, None,
-          'Cinder volume type of root volumes.', ALL_SCOPES),
-    Label('etcd_blockdevice_size', SIZE_GB, 0,
-          'Size in GB of a separate etcd disk; 0 keeps etcd on the root '
-          'disk.'),
-    Label('etcd_blockdevice_type', _choice('volume', 'local'), 'volume',
-          'Kind of the etcd disk: a Cinder volume or a local ephemeral '
-          'disk.'),
-    Label('etcd_blockdevice_volume_type', VOLUME_TYPE, None,
-          'Cinder volume type of the etcd volume.'),
-    Label('etcd_blockdevice_volume_az', ZONE, None,
-          'Cinder availability zone of the etcd volume.'),
-    Label('etcd_volume_size', SIZE_GB, 0,
-          'Deprecated: use etcd_blockdevice_size.',
-          replaced_by='etcd_blockdevice_size'),
-    Label('etcd_volume_type', VOLUME_TYPE, None,
-          'Deprecated: use etcd_blockdevice_volume_type.',
-          replaced_by='etcd_blockdevice_volume_type'),
-    # add-ons
-    Label('monitoring_enabled', BOOL, False,
-          'Install the monitoring stack (Prometheus, Grafana, Loki).'),
-    Label('kube_dashboard_enabled', BOOL, True,
-          'Accepted for compatibility; chart 0.27.0 has no dashboard '
-          'add-on, so it has no effect.'),
-    Label('keystone_auth_enabled', BOOL, False,
-          'Authenticate Kubernetes users with Keystone tokens '
-          '(k8s-keystone-auth webhook).'),
-    Label('csi_cinder_availability_zone', ZONE, 'nova',
-          'Availability zone of volumes of the default storage class.'),
-    Label('csi_cinder_reclaim_policy', _choice('Retain', 'Delete'),
-          'Retain', 'Reclaim policy of the default storage class.'),
-    Label('csi_cinder_volume_binding_mode',
-          _choice('WaitForFirstConsumer', 'Immediate'),
-          'WaitForFirstConsumer',
-          'Volume binding mode of the default storage class.'),
-    Label('csi_cinder_fstype', FSTYPE, 'ext4',
-          'Filesystem of volumes of the default storage class.'),
-    Label('csi_cinder_allow_volume_expansion', BOOL, True,
-          'Allow persistent volumes to be resized.'),
-)
 
-BY_NAME = {label.name: label for label in SCHEMA}
-REPLACED = {label.replaced_by: label.name for label in SCHEMA
+@dataclasses.dataclass(frozen=True)
+class LabelFamily:
+    """Labels named by a prefix and a key, e.g. ``machine_label:team``.
+
+    ``check(field, key, value)`` refuses a bad key or value (raising
+    ``invalid``) and returns the value to use. Family members of the
+    nodegroup, cluster, template and site merge by key, nodegroup first.
+    """
+    prefix: str
+    accepted: str
+    check: object
+    help: str
+    scopes: tuple = ALL_SCOPES
+
+
+def registry():
+    """The loaded chart features, whose declarations make the schema."""
+    from magnum_capi_driver import features
+    return features.load()
+
+
+def schema():
+    """Every label declared by a loaded feature, grouped by feature."""
+    return registry().labels
+
+
+def families():
+    """Every label family declared by a loaded feature."""
+    return registry().families
+
+
+def by_name():
+    return registry().by_name
+
+
+def _replaced():
+    return {label.replaced_by: label.name for label in registry().labels
             if label.replaced_by}
+
+
+def _family(name):
+    for family in families():
+        if name.startswith(family.prefix):
+            return family
+    return None
+
 
 SITE_DEFAULTS = '[capi_driver] default_labels'
 
@@ -321,18 +332,25 @@ def parse(raw, origin):
     a typo never passes silently.
     """
     parsed = {}
+    known = by_name()
     for name, value in (raw or {}).items():
-        label = BY_NAME.get(name)
-        if label is None:
+        field = 'label %s of %s' % (name, origin)
+        label = known.get(name)
+        if label is not None:
+            parsed[name] = label.kind.parse(field, value)
             continue
-        parsed[name] = label.kind.parse(
-            'label %s of %s' % (name, origin), value)
+        family = _family(name)
+        if family is not None:
+            parsed[name] = family.check(field, name[len(family.prefix):],
+                                        value)
     return parsed
 
 
 def unknown(raw):
-    """Names in ``raw`` the schema does not know (for warnings)."""
-    return sorted(set(raw or {}) - set(BY_NAME))
+    """Names in ``raw`` no feature declares (for warnings)."""
+    known = by_name()
+    return sorted(name for name in (raw or {})
+                  if name not in known and _family(name) is None)
 
 
 class Resolved(object):
@@ -347,21 +365,23 @@ class Resolved(object):
         self._layers = ((TEMPLATE, template or {}), (CLUSTER, cluster or {}),
                         (NODEGROUP, nodegroup or {}))
         self._site = site or {}
+        self._known = by_name()
+        self._replaced = _replaced()
 
-    def _given(self, name):
-        label = BY_NAME[name]
+    def _given(self, name, scopes=None):
+        label = self._known[name]
         found = None
         for scope, layer in self._layers:
-            if scope in label.scopes and name in layer:
+            if scope in (scopes or label.scopes) and name in layer:
                 found = (layer[name],)
         return found
 
     def __getitem__(self, name):
-        label = BY_NAME[name]
+        label = self._known[name]
         given = self._given(name)
         if given is not None:
             return given[0]
-        old = REPLACED.get(name)
+        old = self._replaced.get(name)
         if old and self._given(old) is not None:
             return self._given(old)[0]
         if name in self._site:
@@ -372,10 +392,30 @@ class Resolved(object):
 
     def is_set(self, name):
         """True when a user or the site gave the label (not the schema)."""
-        old = REPLACED.get(name)
+        old = self._replaced.get(name)
         names = (name, old) if old else (name,)
         return any(self._given(n) is not None or n in self._site
                    for n in names)
+
+    def given_on(self, name, scope):
+        """The value set in one layer (e.g. the nodegroup's), or None."""
+        given = self._given(name, (scope,))
+        return given[0] if given is not None else None
+
+    def family(self, prefix):
+        """{key: value} of a label family, the most specific layer winning.
+
+        Layers: site, then those of the family's scopes.
+        """
+        family = next(f for f in families() if f.prefix == prefix)
+        result = {}
+        layers = (('site', self._site),) + tuple(
+            layer for layer in self._layers if layer[0] in family.scopes)
+        for _, layer in layers:
+            for name, value in layer.items():
+                if name.startswith(prefix):
+                    result[name[len(prefix):]] = value
+        return result
 
 
 def site_defaults(conf):
@@ -389,7 +429,9 @@ def site_defaults(conf):
     raw = dict(conf.capi_driver.default_labels or {})
     for name in unknown(raw):
         raise invalid('%s key %s' % (SITE_DEFAULTS, name), raw[name],
-                      'one of the labels: ' + ', '.join(sorted(BY_NAME)))
+                      'one of the labels: ' + ', '.join(
+                          sorted(by_name()) + [family.prefix + '<key>'
+                                               for family in families()]))
     cinder = getattr(conf, 'cinder', None)
     for label, option in (('boot_volume_size', 'default_boot_volume_size'),
                           ('boot_volume_type', 'default_boot_volume_type'),
@@ -409,7 +451,7 @@ def upgraded_labels(labels, template_labels):
     """
     result = dict(labels or {})
     template_labels = template_labels or {}
-    for label in SCHEMA:
+    for label in schema():
         if not label.follows_template:
             continue
         if label.name in template_labels:
@@ -441,12 +483,18 @@ def rst_table():
              '     - Default',
              '     - Set on',
              '     - Meaning']
-    for label in SCHEMA:
+    for label in schema():
         lines += ['   * - ``%s``' % label.name,
                   '     - %s' % label.kind.accepted,
                   '     - %s' % _default_text(label),
                   '     - %s' % ', '.join(label.scopes),
                   '     - %s' % label.help]
+    for family in families():
+        lines += ['   * - ``%s<key>``' % family.prefix,
+                  '     - %s' % family.accepted,
+                  '     - (unset)',
+                  '     - %s' % ', '.join(family.scopes),
+                  '     - %s' % family.help]
     return '\n'.join(lines) + '\n'
 
 

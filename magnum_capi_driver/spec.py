@@ -4,15 +4,16 @@
 site's default labels and a few cloud facts into frozen dataclasses. Every
 check of user input happens here, so a bad label, count, flavor or network
 is rejected (as ``InvalidClusterInput``, naming field, value and what is
-accepted) before anything is created. The values modules then only
-translate a valid spec into chart values.
+accepted) before anything is created. This module decides the core (images,
+versions, flavors, control plane, node groups); each chart feature decides
+its own part (``spec.<part>``), and later only translates it into values.
 """
 
 import dataclasses
-import ipaddress
 import re
 import typing
 
+from magnum_capi_driver import features
 from magnum_capi_driver import labels as label_schema
 from magnum_capi_driver import names
 
@@ -20,10 +21,6 @@ invalid = label_schema.invalid
 upgraded_labels = label_schema.upgraded_labels
 
 OS_DISTROS = ('ubuntu', 'flatcar')
-CNI_TYPES = ('calico', 'cilium')
-# The chart's default pod and service networks (kubeNetwork).
-POD_CIDR = ipaddress.ip_network('172.16.0.0/13')
-SERVICE_CIDR = ipaddress.ip_network('172.24.0.0/13')
 # kubeadm's preflight checks refuse smaller control plane machines.
 CONTROL_PLANE_MIN_VCPUS = 2
 CONTROL_PLANE_MIN_RAM_MB = 1700
@@ -60,13 +57,13 @@ class CloudFacts(typing.Protocol):
         """{'id', 'name', 'properties': {'os_distro', 'kube_version', ..}}"""
 
     def flavor(self, ref) -> dict:
-        """{'id', 'name', 'vcpus', 'ram' (MB), 'disk' (GB)}"""
+        """{'id', 'name', 'vcpus', 'ram' (MB), 'disk' (GB), 'extra_specs'}"""
 
     def network(self, ref) -> dict:
         """{'id', 'name'} and, where known, 'external' (bool)"""
 
     def subnet(self, ref) -> dict:
-        """{'id', 'name', 'network_id'}"""
+        """{'id', 'name', 'network_id', 'dns_nameservers' (list)}"""
 
 
 # -- the spec
@@ -84,6 +81,8 @@ class Flavor:
     vcpus: int
     ram_mb: int
     disk_gb: int
+    #: Nova extra specs as sorted (key, value) pairs (GPUs, for instance)
+    extra_specs: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,8 +101,20 @@ class ControlPlaneSpec:
     availability_zone: str = None
 
 
+class _Parts(object):
+    """Reach each feature's part as an attribute: ``spec.network``."""
+
+    def __getattr__(self, name):
+        if name == 'parts':
+            raise AttributeError(name)
+        try:
+            return self.parts[name]
+        except KeyError:
+            raise AttributeError(name)
+
+
 @dataclasses.dataclass(frozen=True)
-class NodeGroupSpec:
+class NodeGroupSpec(_Parts):
     uuid: str
     magnum_name: str
     name: str
@@ -111,68 +122,16 @@ class NodeGroupSpec:
     image_id: str
     kubernetes_version: str
     node_count: int
-    autoscale: bool
-    min_count: int
-    max_count: int
     root_volume: RootVolume
     availability_zone: str = None
     node_labels: tuple = ()
     taints: tuple = ()
+    #: each feature's part of the group, by part name (features.Feature)
+    parts: typing.Mapping = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
-class NetworkSpec:
-    external_network_id: str = None
-    network_id: str = None
-    subnet_id: str = None
-    node_cidr: str = '10.0.0.0/24'
-    dns_nameservers: tuple = ()
-    extra_network_ids: tuple = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class ApiServerSpec:
-    load_balancer: bool
-    floating_ip: bool
-    provider: str
-    allowed_cidrs: tuple = ()
-    port: int = None
-
-
-@dataclasses.dataclass(frozen=True)
-class OctaviaSpec:
-    provider: str
-    algorithm: str
-    health_monitor: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class EtcdSpec:
-    size_gb: int = 0
-    kind: str = 'Volume'
-    volume_type: str = None
-    availability_zone: str = None
-
-
-@dataclasses.dataclass(frozen=True)
-class StorageClassSpec:
-    availability_zone: str
-    reclaim_policy: str
-    binding_mode: str
-    fstype: str
-    allow_expansion: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class AddonsSpec:
-    cni: str
-    monitoring: bool
-    dashboard: bool
-    keystone_auth: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class ClusterSpec:
+class ClusterSpec(_Parts):
     release: str
     credentials_secret: str
     project_id: str
@@ -180,25 +139,19 @@ class ClusterSpec:
     image_id: str
     os_distro: str
     keypair: str
-    auto_healing: bool
     control_plane: ControlPlaneSpec
     node_groups: tuple
-    network: NetworkSpec
-    api_server: ApiServerSpec
-    octavia: OctaviaSpec
-    etcd: EtcdSpec
-    storage_class: StorageClassSpec
-    addons: AddonsSpec
     chart_version: str = None
-    identity_url: str = None
+    #: each feature's part of the cluster, by part name (features.Feature)
+    parts: typing.Mapping = dataclasses.field(default_factory=dict)
 
 
 # -- pure helpers the driver calls
 
 
 def _version_tuple(field, version):
-    return tuple(int(part) for part in
-                 label_schema.parse_version(field, version).split('.'))
+    parsed = label_schema.version(field, version)
+    return parsed.major, parsed.minor, parsed.patch
 
 
 def check_upgrade(current_version, new_version):
@@ -224,10 +177,6 @@ def validate_master_count(count, lb_enabled):
                       'API load balancer (master_lb_enabled)')
 
 
-def _bool_attr(field, value):
-    return None if value is None else label_schema.BOOL.parse(field, value)
-
-
 def _count(field, value, minimum=0):
     return label_schema.int_between(minimum).parse(field, value)
 
@@ -245,7 +194,10 @@ def _first(*values):
 def _image(cloud, ref, field):
     if not ref:
         raise invalid(field, ref, 'a Glance image id or name')
-    return cloud.image(ref)
+    image = cloud.image(ref)
+    label_schema.check_plain('id of image %s (%s)' % (ref, field),
+                             image['id'], 'a Glance image id')
+    return image
 
 
 def _os_distro(image, field):
@@ -274,9 +226,14 @@ def _flavor(cloud, ref, field):
     if not ref:
         raise invalid(field, ref, 'a Nova flavor id or name')
     found = cloud.flavor(ref)
+    label_schema.check_plain('name of flavor %s (%s)' % (ref, field),
+                             found['name'], 'a flavor name')
     return Flavor(name=found['name'], vcpus=int(found.get('vcpus') or 0),
                   ram_mb=int(found.get('ram') or 0),
-                  disk_gb=int(found.get('disk') or 0))
+                  disk_gb=int(found.get('disk') or 0),
+                  extra_specs=tuple(sorted(
+                      (str(k), str(v)) for k, v in
+                      (found.get('extra_specs') or {}).items())))
 
 
 def _root_volume(resolved, nodegroup, cluster, template, where):
@@ -295,14 +252,14 @@ def _root_volume(resolved, nodegroup, cluster, template, where):
 # -- nodegroups
 
 
-def _qualified_name(key):
+def qualified_name(key):
     prefix, _, name = key.rpartition('/')
     return (0 < len(name) <= 63 and _LABEL_NAME_RE.fullmatch(name)
             and (not prefix or (len(prefix) <= 253
                                 and _DNS_SUBDOMAIN_RE.fullmatch(prefix))))
 
 
-def _label_value_ok(value):
+def label_value_ok(value):
     return value == '' or (len(value) <= 63
                            and _LABEL_NAME_RE.fullmatch(value))
 
@@ -323,7 +280,7 @@ def _node_labels(nodegroup, where):
         raise invalid(field, raw, 'a mapping of label keys to values')
     for key, value in raw.items():
         key, value = str(key), '' if value is None else str(value)
-        if not _qualified_name(key):
+        if not qualified_name(key):
             raise invalid(field + ' key', key,
                           'a Kubernetes label key: [prefix/]name, name up to '
                           '63 letters, digits, "-", "_", "." starting and '
@@ -335,7 +292,7 @@ def _node_labels(nodegroup, where):
                           (CHART_LABEL_PREFIX,
                            ', '.join(p + '/' for p in KUBELET_LABEL_PREFIXES),
                            ', '.join(KUBELET_LABELS)))
-        if not _label_value_ok(value):
+        if not label_value_ok(value):
             raise invalid('%s value of %s' % (field, key), value,
                           'a Kubernetes label value: up to 63 letters, '
                           'digits, "-", "_", "." starting and ending '
@@ -353,11 +310,11 @@ def _taint(taint, index, where):
     key = str(taint.get('key') or '')
     value = taint.get('value')
     value = None if value in (None, '') else str(value)
-    if not _qualified_name(key):
+    if not qualified_name(key):
         raise invalid('%s.key of %s' % (name, where), key,
                       'a Kubernetes taint key: [prefix/]name like a label '
                       'key')
-    if value is not None and not _label_value_ok(value):
+    if value is not None and not label_value_ok(value):
         raise invalid('%s.value of %s' % (name, where), value,
                       'up to 63 letters, digits, "-", "_", "." starting and '
                       'ending alphanumeric')
@@ -385,30 +342,6 @@ def _check_skew(group_version, cp_version, where):
                          cp[1], cp_version, KUBELET_MAX_SKEW))
 
 
-def _scaling(nodegroup, resolved, where):
-    """(node_count, autoscale, min, max), checked against each other."""
-    count = _count('node_count of %s' % where, nodegroup.node_count)
-    minimum = _first(getattr(nodegroup, 'min_node_count', None),
-                     resolved['min_node_count'])
-    minimum = _count('min_node_count of %s' % where, minimum or 0)
-    maximum = _first(getattr(nodegroup, 'max_node_count', None),
-                     resolved['max_node_count'])
-    maximum = count if maximum is None else _count(
-        'max_node_count of %s' % where, maximum)
-    autoscale = resolved['auto_scaling_enabled']
-    if maximum < minimum:
-        raise invalid('max_node_count of %s' % where, maximum,
-                      'a number not below min_node_count %d' % minimum)
-    if autoscale and not minimum <= count <= maximum:
-        raise invalid('node_count of %s' % where, count,
-                      'a number from min_node_count %d to max_node_count %d'
-                      % (minimum, maximum))
-    if autoscale and maximum == 0:
-        raise invalid('max_node_count of %s' % where, maximum,
-                      'at least 1 when autoscaling')
-    return count, autoscale and minimum < maximum, minimum, maximum
-
-
 def _node_group(nodegroup, ctx):
     where = 'nodegroup %s' % nodegroup.name
     raw = label_schema.parse(nodegroup.labels, where)
@@ -434,126 +367,23 @@ def _node_group(nodegroup, ctx):
     else:
         version = _kubernetes_version(resolved, image, where)
     _check_skew(version, ctx['version'], where)
-    count, autoscale, minimum, maximum = _scaling(nodegroup, resolved, where)
+    count = _count('node_count of %s' % where, nodegroup.node_count)
+    group = features.GroupContext(
+        nodegroup=nodegroup, labels=resolved, where=where, node_count=count)
     return NodeGroupSpec(
         uuid=nodegroup.uuid, magnum_name=nodegroup.name,
         name=names.node_group_name(nodegroup.name, nodegroup.uuid),
         flavor=flavor, image_id=image['id'], kubernetes_version=version,
-        node_count=count, autoscale=autoscale, min_count=minimum,
-        max_count=maximum,
+        node_count=count,
         root_volume=_root_volume(resolved, nodegroup, cluster, template,
                                  where),
         availability_zone=resolved['availability_zone'],
         node_labels=_node_labels(nodegroup, where),
-        taints=_taints(nodegroup, where))
-
-
-# -- networking
-
-
-def _network(cloud, cluster, template, resolved, where):
-    external_id = None
-    if template.external_network_id:
-        external = cloud.network(template.external_network_id)
-        if external.get('external') is False:
-            raise invalid('external_network_id of the cluster template',
-                          template.external_network_id,
-                          'a Neutron network with router:external set')
-        external_id = external['id']
-    network_id = subnet_id = None
-    network_ref = _first(cluster.fixed_network, template.fixed_network)
-    if network_ref:
-        network = cloud.network(network_ref)
-        if network.get('external'):
-            raise invalid('fixed_network of %s' % where, network_ref,
-                          'a project network, not an external one')
-        network_id = network['id']
-    subnet_ref = _first(cluster.fixed_subnet, template.fixed_subnet)
-    if subnet_ref:
-        subnet = cloud.subnet(subnet_ref)
-        if network_id and subnet['network_id'] != network_id:
-            raise invalid('fixed_subnet of %s' % where, subnet_ref,
-                          'a subnet of fixed_network %s' % network_ref)
-        network_id, subnet_id = subnet['network_id'], subnet['id']
-    node_cidr = resolved['fixed_subnet_cidr']
-    if not network_id:
-        network = ipaddress.ip_network(node_cidr)
-        for name, other in (('pod', POD_CIDR), ('service', SERVICE_CIDR)):
-            if network.overlaps(other):
-                raise invalid('label fixed_subnet_cidr of %s' % where,
-                              node_cidr, 'a network that does not overlap '
-                              'the %s network %s' % (name, other))
-    dns = []
-    for item in str(template.dns_nameserver or '').split(','):
-        item = item.strip()
-        if not item:
-            continue
-        try:
-            dns.append(str(ipaddress.ip_address(item)))
-        except ValueError:
-            raise invalid('dns_nameserver of the cluster template',
-                          template.dns_nameserver,
-                          'comma-separated IP addresses')
-    extra = tuple(cloud.network(name)['id']
-                  for name in resolved['extra_network_names'])
-    return NetworkSpec(external_network_id=external_id,
-                       network_id=network_id, subnet_id=subnet_id,
-                       node_cidr=node_cidr, dns_nameservers=tuple(dns),
-                       extra_network_ids=extra)
-
-
-def _api_server(cluster, template, resolved, master_count, where):
-    lb = _first(_bool_attr('master_lb_enabled of %s' % where,
-                           cluster.master_lb_enabled),
-                _bool_attr('master_lb_enabled of the cluster template',
-                           template.master_lb_enabled))
-    lb = bool(lb)
-    validate_master_count(master_count, lb)
-    floating_ip = _first(
-        resolved['master_lb_floating_ip_enabled'],
-        _bool_attr('floating_ip_enabled of %s' % where,
-                   cluster.floating_ip_enabled),
-        _bool_attr('floating_ip_enabled of the cluster template',
-                   template.floating_ip_enabled))
-    cidrs = resolved['api_master_lb_allowed_cidrs']
-    if cidrs and not lb:
-        raise invalid('label api_master_lb_allowed_cidrs of %s' % where,
-                      ','.join(cidrs), 'no CIDRs when the API has no load '
-                      'balancer (master_lb_enabled is false)')
-    port = getattr(template, 'apiserver_port', None)
-    if port not in (None, ''):
-        port = label_schema.int_between(1, 65535).parse(
-            'apiserver_port of the cluster template', port)
-    return ApiServerSpec(load_balancer=lb,
-                         floating_ip=True if floating_ip is None
-                         else floating_ip,
-                         provider=resolved['octavia_provider'],
-                         allowed_cidrs=cidrs, port=port or None)
-
-
-def _octavia(resolved, where):
-    provider = resolved['octavia_provider']
-    algorithm = resolved['octavia_lb_algorithm']
-    if provider == 'ovn':
-        if algorithm not in (None, 'SOURCE_IP_PORT'):
-            raise invalid('label octavia_lb_algorithm of %s' % where,
-                          algorithm, 'SOURCE_IP_PORT, the only algorithm '
-                          'of the ovn provider')
-        algorithm = 'SOURCE_IP_PORT'
-    return OctaviaSpec(provider=provider,
-                       algorithm=algorithm or 'ROUND_ROBIN',
-                       health_monitor=resolved['octavia_lb_healthcheck'])
+        taints=_taints(nodegroup, where),
+        parts=label_schema.registry().group_parts(ctx['features'], group))
 
 
 # -- the whole cluster
-
-
-def _cni(template):
-    driver = str(template.network_driver or 'calico').strip()
-    if driver.lower() not in CNI_TYPES:
-        raise invalid('network_driver of the cluster template', driver,
-                      'one of ' + ', '.join(CNI_TYPES))
-    return driver.lower()
 
 
 def _keypair(cluster, template, where):
@@ -563,7 +393,10 @@ def _keypair(cluster, template, where):
         raise invalid('keypair of %s' % where, keypair,
                       'a Nova keypair name (letters, digits, spaces, ".", '
                       '"@", "_", "-")')
-    return keypair or None
+    if not keypair:
+        return None
+    return label_schema.check_plain('keypair of %s' % where, keypair,
+                                    'a Nova keypair name')
 
 
 def _master(nodegroups, where):
@@ -622,10 +455,14 @@ def build_cluster_spec(cluster, template, nodegroups, cloud, site_defaults,
                                  master_where),
         availability_zone=resolved['availability_zone'])
 
+    registry = label_schema.registry()
+    feature_ctx = features.ClusterContext(
+        cluster=cluster, template=template, cloud=cloud, labels=resolved,
+        where=where, master_count=master_count, identity_url=identity_url)
     ctx = dict(site=site, template_labels=template_labels,
                cluster_labels=cluster_labels, cluster=cluster,
                template=template, cloud=cloud, image=image,
-               os_distro=os_distro, version=version)
+               os_distro=os_distro, version=version, features=feature_ctx)
     groups = tuple(_node_group(ng, ctx) for ng in nodegroups
                    if ng.role != 'master')
     seen = {}
@@ -636,39 +473,11 @@ def build_cluster_spec(cluster, template, nodegroups, cloud, site_defaults,
                           'differs from that of nodegroup %s'
                           % (group.name, seen[group.name]))
         seen[group.name] = group.magnum_name
-
-    keystone_auth = resolved['keystone_auth_enabled']
-    if keystone_auth and not identity_url:
-        raise invalid('label keystone_auth_enabled of %s' % where, 'true',
-                      'false: the driver does not know the Keystone URL '
-                      'for the workload cluster')
-    size = resolved['etcd_blockdevice_size']
-    etcd = EtcdSpec(
-        size_gb=size,
-        kind='Local' if resolved['etcd_blockdevice_type'] == 'local'
-        else 'Volume',
-        volume_type=resolved['etcd_blockdevice_volume_type'],
-        availability_zone=resolved['etcd_blockdevice_volume_az'])
     return ClusterSpec(
         release=release, credentials_secret=credentials_secret,
         project_id=cluster.project_id, kubernetes_version=version,
         image_id=image['id'], os_distro=os_distro,
         keypair=_keypair(cluster, template, where),
-        auto_healing=resolved['auto_healing_enabled'],
         control_plane=control_plane, node_groups=groups,
-        network=_network(cloud, cluster, template, resolved, where),
-        api_server=_api_server(cluster, template, resolved, master_count,
-                               where),
-        octavia=_octavia(resolved, where), etcd=etcd,
-        storage_class=StorageClassSpec(
-            availability_zone=resolved['csi_cinder_availability_zone'],
-            reclaim_policy=resolved['csi_cinder_reclaim_policy'],
-            binding_mode=resolved['csi_cinder_volume_binding_mode'],
-            fstype=resolved['csi_cinder_fstype'],
-            allow_expansion=resolved['csi_cinder_allow_volume_expansion']),
-        addons=AddonsSpec(cni=_cni(template),
-                          monitoring=resolved['monitoring_enabled'],
-                          dashboard=resolved['kube_dashboard_enabled'],
-                          keystone_auth=keystone_auth),
         chart_version=resolved['capi_helm_chart_version'],
-        identity_url=identity_url if keystone_auth else None)
+        parts=registry.cluster_parts(feature_ctx))

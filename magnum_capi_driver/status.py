@@ -60,6 +60,7 @@ import datetime
 import ipaddress
 
 from magnum.objects import fields
+from oslo_utils import timeutils
 
 CS = fields.ClusterStatus
 
@@ -323,12 +324,15 @@ def format_time(moment):
 
 
 def parse_time(value):
-    """A Kubernetes timestamp (RFC 3339, UTC) as a datetime, or None."""
+    """A Kubernetes timestamp (RFC 3339) as a UTC datetime, or None.
+
+    Fractional seconds and offsets are read too (MicroTime fields).
+    """
     if not value:
         return None
     try:
-        return datetime.datetime.strptime(value, TIME_FORMAT).replace(
-            tzinfo=datetime.timezone.utc)
+        return timeutils.normalize_time(timeutils.parse_isotime(
+            value)).replace(tzinfo=datetime.timezone.utc)
     except ValueError:
         return None
 

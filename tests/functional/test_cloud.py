@@ -52,14 +52,18 @@ def test_unknown_image(facts, ref):
     (MEDIUM, MEDIUM['id']), (MEDIUM, MEDIUM['name']),
     (LARGE, LARGE['id']), (LARGE, LARGE['name'])])
 def test_flavor_by_id_or_name(facts, flavor, ref):
-    assert facts.flavor(ref) == {
-        key: flavor[key] for key in ('id', 'name', 'vcpus', 'ram', 'disk')}
+    assert facts.flavor(ref) == dict(
+        {key: flavor[key] for key in ('id', 'name', 'vcpus', 'ram', 'disk')},
+        extra_specs={})
 
 
 def test_ambiguous_flavor_name_is_refused_but_ids_work(facts):
     with pytest.raises(exception.Conflict, match='gpu.twin'):
         facts.flavor('gpu.twin')
     assert facts.flavor('8')['vcpus'] == 16
+    # Extra specs (GPUs for the autoscaler) come with the flavor list.
+    assert facts.flavor('8')['extra_specs'] == {
+        'pci_passthrough:alias': 'a100:2'}
 
 
 def test_unknown_flavor(facts):
@@ -79,7 +83,8 @@ def test_network_by_id_or_name(facts, network, ref):
 @pytest.mark.parametrize('ref', [SUBNET['id'], SUBNET['name']])
 def test_subnet_by_id_or_name(facts, ref):
     assert facts.subnet(ref) == {'id': SUBNET['id'], 'name': SUBNET['name'],
-                                 'network_id': PRIVATE['id']}
+                                 'network_id': PRIVATE['id'],
+                                 'dns_nameservers': ['192.0.2.53']}
 
 
 def test_unknown_network(facts):

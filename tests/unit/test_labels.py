@@ -26,12 +26,12 @@ CAPI_HELM_1_4_0 = {
 
 def test_schema_covers_magnum_capi_helm_and_horizon():
     assert CAPI_HELM_1_4_0 | {'kube_tag', 'availability_zone'} <= \
-        set(labels.BY_NAME)
-    assert len(labels.BY_NAME) == len(labels.SCHEMA)
+        set(labels.by_name())
+    assert len(labels.by_name()) == len(labels.schema())
 
 
 @pytest.mark.parametrize('text', [True, 'True', 'true', 'TRUE', '1', 'yes',
-                                  'Yes', ' on '])
+                                  'Yes', ' on ', 'y', 't'])
 def test_true(text):
     assert labels.BOOL.parse('f', text) is True
 
@@ -42,7 +42,7 @@ def test_false(text):
     assert labels.BOOL.parse('f', text) is False
 
 
-@pytest.mark.parametrize('text', ['', 'ture', '2', 'y', None, 'truee'])
+@pytest.mark.parametrize('text', ['', 'ture', '2', 'yy', None, 'truee'])
 def test_not_bool(text):
     with pytest.raises(exceptions.InvalidClusterInput) as info:
         labels.BOOL.parse('label x', text)
@@ -62,9 +62,16 @@ def test_not_count(text):
 
 
 @pytest.mark.parametrize('text,version', [
-    ('v1.31.2', '1.31.2'), ('1.31.2', '1.31.2'), (' v1.30.04 ', '1.30.4')])
+    ('v1.31.2', '1.31.2'), ('1.31.2', '1.31.2'), (' v1.30.4 ', '1.30.4')])
 def test_version(text, version):
     assert labels.parse_version('f', text) == version
+
+
+@pytest.mark.parametrize('text', ['1.31', 'v1.30.04', '1.31.2-rc.1',
+                                  '1.31.2+build', 'latest', '', None])
+def test_not_version(text):
+    with pytest.raises(exceptions.InvalidClusterInput):
+        labels.parse_version('f', text)
 
 
 def test_parse_ignores_unknown_and_checks_known():
@@ -123,5 +130,26 @@ def test_site_defaults_reject_typos_and_take_cinder_defaults():
 def test_rst_table_lists_every_label():
     table = labels.rst_table()
     assert table.startswith('.. list-table::')
-    for label in labels.SCHEMA:
+    for label in labels.schema():
         assert '``%s``' % label.name in table
+
+
+@pytest.mark.parametrize('text,plain', [
+    ('gold', True), ('Zürich-Ost', True), ('tier:gold', True),
+    ('gold tier', True), ('v1.2', True), ('1.2.3', True),
+    ('2024', False), ('0123', False), ('08', False), ('1e3', False),
+    ('0x1f', False), ('.5', False), ('inf', False), ('NaN', False),
+    ('1_000', False), ('on', False), ('Off', False), ('y', False),
+    ('N', False), ('yes', False), ('null', False), ('~', False),
+    ('', False), ('a: b', False), ('a:', False), ('#x', False),
+    ('a #b', False), ('-a', False), ("'a'", False), ('[a]', False),
+    ('a\nb', False), (' a', False)])
+def test_plain_scalar(text, plain):
+    assert labels.plain_scalar(text) is plain
+
+
+def test_bare_values_are_refused_naming_what_is_accepted():
+    with pytest.raises(exceptions.InvalidClusterInput) as info:
+        labels.VOLUME_TYPE.parse('label boot_volume_type', 'tier: gold')
+    assert 'label boot_volume_type' in str(info.value)
+    assert 'not a number' in str(info.value)

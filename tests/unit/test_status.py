@@ -1059,3 +1059,18 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
                           datetime.datetime.now(UTC))
     assert again.changes == {}
     assert all(g.changes == {} for g in again.nodegroups)
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('2026-12-01T23:00:00Z', (23, 0, 0, 0)),
+    ('2026-12-01T23:00:00.250000Z', (23, 0, 0, 250000)),
+    ('2026-12-02T00:00:00+01:00', (23, 0, 0, 0)),
+    ('garbage', None), ('', None), (None, None)])
+def test_parse_time_reads_rfc3339_as_utc(text, expected):
+    found = status.parse_time(text)
+    if expected is None:
+        assert found is None
+        return
+    assert found.tzinfo is not None and found.utcoffset().total_seconds() == 0
+    assert (found.day, found.hour, found.minute, found.second,
+            found.microsecond) == (1,) + expected

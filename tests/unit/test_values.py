@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from magnum_capi_driver import values
-from magnum_capi_driver.values import autoscaling
+from magnum_capi_driver.features import autoscaling
 from tests.fixtures import cloud as fake
 from tests.unit import test_spec
 
@@ -100,7 +100,8 @@ CASES = [
      fake.NETWORKS[0]['id']),
     ('managed subnet', {'cluster.labels': {'fixed_subnet_cidr':
                                            '10.1.0.0/24'}},
-     'clusterNetworking/internalNetwork', {'nodeCidr': '10.1.0.0/24'}),
+     'clusterNetworking/internalNetwork', {'nodeCidr': '10.1.0.0/24',
+                                           'dnsNameservers': ['8.8.8.8']}),
     ('existing network and subnet', {'cluster.fixed_network': 'private',
                                      'cluster.fixed_subnet':
                                      'private-subnet'},
@@ -108,7 +109,8 @@ CASES = [
      {'networkFilter': {'id': fake.NETWORKS[1]['id']},
       'subnetFilter': {'id': fake.SUBNETS[0]['id']}}),
     ('dns', {'template.dns_nameserver': '1.1.1.1, 8.8.4.4'},
-     'clusterNetworking/dnsNameservers', ['1.1.1.1', '8.8.4.4']),
+     'clusterNetworking/internalNetwork/dnsNameservers',
+     ['1.1.1.1', '8.8.4.4']),
     ('extra networks', {'cluster.labels': {'extra_network_names':
                                            'private'}},
      'nodeGroupDefaults/machineNetworking/ports',
