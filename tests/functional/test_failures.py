@@ -7,13 +7,13 @@ the operation at the next poll. Time passing is simulated by ageing the
 records the timeouts are measured from, never by waiting.
 """
 
-import time
 
 from magnum import objects
 from magnum.objects import fields
 
 from magnum_capi_driver import names
 from tests.fixtures import magnum as magnum_fixtures
+from tests.fixtures import waiting
 
 Status = fields.ClusterStatus
 
@@ -34,12 +34,7 @@ def _objects(stack, group, plural, namespace, selector=''):
 
 def _until_stored(stack, what, found, timeout=60):
     """Wait (bounded) until the simulator has written what a test needs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found():
-            return
-        time.sleep(0.05)
-    raise AssertionError('the simulator never wrote %s' % what)
+    waiting.until(found, 'the simulator to write %s' % what, timeout)
 
 
 def _osc_shows(stack, cluster, check):

@@ -14,6 +14,7 @@ import pytest
 from magnum_capi_driver import exceptions
 from magnum_capi_driver import kube
 from magnum_capi_driver import observe
+from tests.fixtures import waiting
 from tests.kubeapi.capi import kinds
 from tests.kubeapi.capi import samples
 
@@ -76,11 +77,7 @@ def replicas_seen(view, release, group='small'):
 
 
 def wait_until(predicate, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError('still waiting for ' + what)
-        time.sleep(0.05)
+    waiting.until(predicate, what, timeout)
 
 
 def lists(mc, plural):

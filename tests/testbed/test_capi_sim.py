@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.fixtures import waiting
 from tests.kubeapi import ManagementCluster
 from tests.kubeapi.capi import client as client_mod
 from tests.kubeapi.capi import kinds
@@ -56,15 +57,7 @@ class Api:
 
 
 def wait_for(check, timeout=15.0, what='condition'):
-    """Poll ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out waiting for %s' % what)
-        time.sleep(0.01)
+    return waiting.until(check, what, timeout, interval=0.01)
 
 
 @pytest.fixture

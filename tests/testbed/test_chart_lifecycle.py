@@ -10,11 +10,11 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pykube
 import pytest
 
+from tests.fixtures import waiting
 from tests.kubeapi import ManagementCluster
 from tests.testbed import test_chart_render as chart
 
@@ -111,14 +111,7 @@ def by_name(api, resource):
 
 
 def wait_for(what, check, timeout=TIMEOUT):
-    """Polls check() until it returns a truthy value, which it returns."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, 'timed out waiting: %s' % what
-        time.sleep(0.02)
+    return waiting.until(check, what, timeout, interval=0.02)
 
 
 def settled(api, replicas):

@@ -13,6 +13,7 @@ import time
 from magnum_capi_driver import conf
 from magnum_capi_driver import kube
 from magnum_capi_driver import locks
+from tests.fixtures import waiting
 
 UUID = '6f1f3a52-8f5b-4d1e-9b55-3d0c2b1f0a11'
 NAMESPACE = 'magnum-lock-test'
@@ -56,16 +57,6 @@ def _lease(mc):
     return items[0] if items else None
 
 
-def _wait_for(condition, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError('not reached in %ss' % timeout)
-
-
 def _entries(journal):
     with open(journal) as lines:
         return [line.split() for line in lines.read().splitlines()]
@@ -102,7 +93,8 @@ def test_holder_is_visible_renews_and_a_killed_holder_is_taken_over(
         management_cluster.kubeconfig, journal, 3600))
     holder.start()
     try:
-        _wait_for(lambda: journal.exists() and _entries(journal))
+        waiting.until(lambda: journal.exists() and _entries(journal),
+                      'the holder to enter')
         annotations = _lease(management_cluster)['metadata']['annotations']
         assert annotations[locks.HOLDER_PID] == str(holder.pid)
         assert annotations[locks.HOLDER_HOST] == socket.gethostname()
@@ -112,8 +104,8 @@ def test_holder_is_visible_renews_and_a_killed_holder_is_taken_over(
             management_cluster.kubeconfig, journal, 0))
         first_renewal = _lease(management_cluster)['spec']['renewTime']
         waiter.start()
-        _wait_for(lambda: _lease(management_cluster)['spec']['renewTime']
-                  != first_renewal)
+        waiting.until(lambda: _lease(management_cluster)['spec'][
+            'renewTime'] != first_renewal, 'a renewal')
         time.sleep(3 * 2)
         assert _entries(journal) == [['enter', str(holder.pid)]]
 
