@@ -202,9 +202,10 @@ class Watch(object):
         after = self.release.groups()
         self.polls += 1
         self.records = records
-        self.problems.extend('poll %d (%s): %s' % (self.polls,
-                                                   conductor.name, p)
-                             for p in disagreements(records, before, after))
+        if records is not None:
+            self.problems.extend(
+                'poll %d (%s): %s' % (self.polls, conductor.name, p)
+                for p in disagreements(records, before, after))
         return records
 
     def until(self, cluster_uuid, done, futures=(), timeout=WAIT):
@@ -243,6 +244,31 @@ def disagreements(records, before, after):
             problems.append('%s is %s in Magnum but not in the release'
                             % (ng['name'], ng['status']))
     return problems
+
+
+def _group(name, status, role='worker'):
+    return {'name': name, 'chart_name': name + '-c', 'role': role,
+            'status': status, 'status_reason': None}
+
+
+@pytest.mark.parametrize('rows, before, after, found', [
+    # Agreement: in progress may be in or out; settled must be in.
+    ([_group('a', 'CREATE_COMPLETE'), _group('b', 'CREATE_IN_PROGRESS'),
+      _group('m', 'CREATE_COMPLETE', role='master')],
+     {'a-c'}, {'a-c', 'b-c'}, []),
+    ([_group('d', 'DELETE_IN_PROGRESS')], {'d-c'}, set(), []),
+    # Settled in Magnum, in neither read of the release.
+    ([_group('a', 'CREATE_COMPLETE')], set(), set(),
+     ['a is CREATE_COMPLETE in Magnum but not in the release']),
+    # In the release across the read, failed or unknown in Magnum.
+    ([_group('a', 'CREATE_FAILED')], {'a-c'}, {'a-c'},
+     ['a is in the release but CREATE_FAILED in Magnum (None)']),
+    ([], {'x-c'}, {'x-c'}, ['x-c is in the release, not in Magnum']),
+    # Left the release while the rows were read: not judged.
+    ([], {'x-c'}, set(), []),
+])
+def test_disagreements(rows, before, after, found):
+    assert disagreements({'nodegroups': rows}, before, after) == found
 
 
 def _statuses(records):
@@ -426,7 +452,7 @@ def test_conductor_killed_while_holding_the_lock(
             management.latency(4, verb=verb, resource='machinedeployments')
         killed = victim.submit('nodegroup_create', cluster=uuid,
                                name='interrupted')
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + 180
         while not (lease.holder_pid() == victim.pid and
                    'pending-upgrade' in release.revisions().values()):
             assert time.monotonic() < deadline, (
