@@ -12,6 +12,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -47,16 +48,25 @@ def helm3(tools_bin):
 
 
 @pytest.fixture
-def management(tmp_path):
+def logs(request):
+    """Where the conductors' logs stay after the run, one dir per test."""
+    path = REPORT_DIR / request.node.name
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def management():
     with ManagementCluster(capi=True, speed=SPEED) as mc:
         yield mc
 
 
-def _conductors(conductor_database, keystone, management, helm, tmp_path,
+def _conductors(conductor_database, keystone, management, helm, logs,
                 **driver_options):
     url, _ = conductor_database
     return conductor_fixtures.conductors(url, keystone, management, helm,
-                                         tmp_path, driver_options)
+                                         logs, driver_options)
 
 
 class Release(object):
@@ -319,11 +329,11 @@ def _report(name, numbers):
 
 
 def test_parallel_nodegroups_through_two_conductors(
-        conductor_database, keystone, management, helm4, tmp_path):
+        conductor_database, keystone, management, helm4, logs, tmp_path):
     """20 creates at once through two processes, then 10 deletes."""
     helm = helm4
     with _conductors(conductor_database, keystone, management, helm,
-                     tmp_path) as group:
+                     logs) as group:
         a, b = group.start(2)
         holder = {}
 
@@ -427,11 +437,11 @@ def _failures(*checks):
 
 
 def test_conductor_killed_while_holding_the_lock(
-        conductor_database, keystone, management, helm3, tmp_path):
+        conductor_database, keystone, management, helm3, logs, tmp_path):
     """SIGKILL mid-upgrade; the other conductor's next operation works."""
     helm = helm3
     with _conductors(conductor_database, keystone, management, helm,
-                     tmp_path, lock_lease_duration=3,
+                     logs, lock_lease_duration=3,
                      lock_renew_interval=1) as group:
         victim, survivor = group.start(2)
         holder = {}
@@ -462,8 +472,10 @@ def test_conductor_killed_while_holding_the_lock(
             assert not killed.done(), killed.result()
             time.sleep(0.05)
         victim.kill()
+        killed_at = time.monotonic()
         management.clear_faults()
-        assert 'pending-upgrade' in release.revisions().values()
+        stuck = release.revisions()
+        assert 'pending-upgrade' in stuck.values()
 
         replacement = group.replace(victim)
         created = survivor.submit('nodegroup_create', cluster=uuid,
@@ -473,6 +485,7 @@ def test_conductor_killed_while_holding_the_lock(
                                 ng['status'] == 'CREATE_COMPLETE'
                                 for ng in r['nodegroups']), [created])
         _, errors = _answers({'after-the-crash': created})
+        recovered_after = time.monotonic() - killed_at
         assert not errors, errors
         assert _statuses(records)['nodegroups']['after-the-crash'] == \
             'CREATE_COMPLETE', _statuses(records)
@@ -488,7 +501,13 @@ def test_conductor_killed_while_holding_the_lock(
         _, errors = _answers({'after-the-crash': resized})
         assert not errors, errors
         revisions = release.revisions()
+        _report('conductors-killed-holder', dict(
+            database=conductor_database[1],
+            next_create_complete_after_kill_s=round(recovered_after, 2),
+            revisions_at_kill=stuck, revisions_at_end=revisions))
         assert revisions[max(revisions)] == 'deployed', revisions
+        assert not [r for r, status in revisions.items()
+                    if status.startswith('pending-')], revisions
         assert not watch.problems, watch.problems[:10]
         held = {ng['chart_name'] for ng in records['nodegroups']
                 if ng['role'] != 'master' and ng['status'] in SETTLED}
