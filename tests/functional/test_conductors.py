@@ -469,7 +469,11 @@ def test_conductor_killed_while_holding_the_lock(
                 'never saw %s hold the Lease while the release was '
                 'pending-upgrade: Lease %s, revisions %s' % (
                     victim.name, lease.lease(), release.revisions()))
-            assert not killed.done(), killed.result()
+            assert not killed.done(), (
+                'the create ended (%s) before %s was seen holding the Lease '
+                'mid-upgrade: Lease %s, revisions %s' % (
+                    killed.exception() or killed.result(), victim.name,
+                    lease.lease(), release.revisions()))
             time.sleep(0.05)
         victim.kill()
         killed_at = time.monotonic()
