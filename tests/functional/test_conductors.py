@@ -289,6 +289,15 @@ def _statuses(records):
                            for ng in records['nodegroups']}}
 
 
+def _returned(futures, since):
+    """Seconds from since until the last of futures was answered."""
+    ended = []
+    for future in futures:
+        future.add_done_callback(lambda f: ended.append(time.monotonic()))
+    return lambda: round(max(ended) - since, 2) if len(ended) == len(
+        futures) else None
+
+
 def _answers(futures):
     """(answers, errors): every future's result or ConductorError."""
     answers, errors = {}, {}
@@ -358,6 +367,7 @@ def test_parallel_nodegroups_through_two_conductors(
         started = time.monotonic()
         single = {'solo': a.submit('nodegroup_create', cluster=uuid,
                                    name='solo')}
+        single_returned = _returned(list(single.values()), started)
         watch.until(uuid, all_created(['solo']), single.values())
         single_done = time.monotonic() - started
         _, single_errors = _answers(single)
@@ -369,6 +379,7 @@ def test_parallel_nodegroups_through_two_conductors(
             creates = {name: (a if i % 2 else b).submit(
                 'nodegroup_create', cluster=uuid, name=name)
                 for i, name in enumerate(wanted)}
+            parallel_returned = _returned(list(creates.values()), started)
             records = watch.until(uuid, all_created(wanted),
                                   creates.values())
             parallel_done = time.monotonic() - started
@@ -392,7 +403,9 @@ def test_parallel_nodegroups_through_two_conductors(
 
         _report('conductors-parallel-nodegroups', dict(
             database=conductor_database[1],
+            single_create_returned_s=single_returned(),
             single_create_complete_s=round(single_done, 2),
+            parallel_20_creates_returned_s=parallel_returned(),
             parallel_20_creates_complete_s=round(parallel_done, 2),
             helm_upgrades_for_20_creates=create_revision - first_revision,
             helm_upgrades_for_10_deletes=delete_revision - create_revision,
