@@ -176,15 +176,18 @@ class LeaseWatch(object):
             for ticket in range(1, count + 1):
                 seen.setdefault(ticket, now)
 
-    def summary(self):
-        waits = [self.applied_at[t] - self.requested_at[t]
-                 for t in self.requested_at if t in self.applied_at]
+    def summary(self, prefix, since):
+        """Lease holds that began after since (a monotonic time), and the
+        waits of the tickets first requested after it."""
+        waits = [self.applied_at[t] - at
+                 for t, at in self.requested_at.items()
+                 if at > since and t in self.applied_at]
+        holds = [h[3] - h[2] for h in self.holds if h[2] > since]
         return {
-            'lease_acquisitions': len(self.holds),
-            'longest_hold_s': round(max(
-                [h[3] - h[2] for h in self.holds] or [0]), 2),
-            'tickets': len(self.requested_at),
-            'longest_ticket_wait_s': round(max(waits or [0]), 2),
+            prefix + '_lease_acquisitions': len(holds),
+            prefix + '_longest_lease_hold_s': round(max(holds or [0]), 2),
+            prefix + '_tickets': len(waits),
+            prefix + '_longest_ticket_wait_s': round(max(waits or [0]), 2),
         }
 
 
@@ -363,18 +366,19 @@ def test_parallel_nodegroups_through_two_conductors(
                     status.get(n) == 'CREATE_COMPLETE' for n in names)
             return done
 
-        # One create on its own, to compare with twenty at once.
-        started = time.monotonic()
-        single = {'solo': a.submit('nodegroup_create', cluster=uuid,
-                                   name='solo')}
-        single_returned = _returned(list(single.values()), started)
-        watch.until(uuid, all_created(['solo']), single.values())
-        single_done = time.monotonic() - started
-        _, single_errors = _answers(single)
-
         wanted = ['ng-%02d' % i for i in range(20)]
-        first_revision = release.latest_revision()
         with LeaseWatch(management, release.namespace, uuid) as lease:
+            # One create on its own, to compare with twenty at once.
+            started = time.monotonic()
+            single = {'solo': a.submit('nodegroup_create', cluster=uuid,
+                                       name='solo')}
+            single_returned = _returned(list(single.values()), started)
+            watch.until(uuid, all_created(['solo']), single.values())
+            single_done = time.monotonic() - started
+            _, single_errors = _answers(single)
+            single_lease = lease.summary('single', started)
+
+            first_revision = release.latest_revision()
             started = time.monotonic()
             creates = {name: (a if i % 2 else b).submit(
                 'nodegroup_create', cluster=uuid, name=name)
@@ -385,6 +389,8 @@ def test_parallel_nodegroups_through_two_conductors(
             parallel_done = time.monotonic() - started
             _, errors = _answers(creates)
             create_revision = release.latest_revision()
+            creates_lease = lease.summary('creates', started)
+            deletes_started = time.monotonic()
             create_problems = list(watch.problems)
             created = {ng['name']: ng['status']
                        for ng in records['nodegroups']
@@ -400,6 +406,7 @@ def test_parallel_nodegroups_through_two_conductors(
                 deletes.values())
             _, delete_errors = _answers(deletes)
             delete_revision = release.latest_revision()
+            deletes_lease = lease.summary('deletes', deletes_started)
 
         _report('conductors-parallel-nodegroups', dict(
             database=conductor_database[1],
@@ -410,7 +417,8 @@ def test_parallel_nodegroups_through_two_conductors(
             helm_upgrades_for_20_creates=create_revision - first_revision,
             helm_upgrades_for_10_deletes=delete_revision - create_revision,
             longest_logged_lock_wait_s=_longest_lock_wait([a, b]),
-            polls=watch.polls, **lease.summary()))
+            polls=watch.polls, **single_lease, **creates_lease,
+            **deletes_lease))
 
         left = {ng['name']: ng['status'] for ng in records['nodegroups']
                 if ng['name'] in wanted}
