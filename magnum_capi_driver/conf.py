@@ -77,6 +77,25 @@ timeout_opts = [
                     'DELETE_FAILED.'),
 ]
 
+lock_opts = [
+    cfg.IntOpt('lock_lease_duration',
+               default=15,
+               min=1,
+               help='Seconds after which the per-cluster lock (a Lease on '
+                    'the management cluster) held by a conductor that '
+                    'stopped renewing it (it crashed) may be taken over.'),
+    cfg.FloatOpt('lock_renew_interval',
+                 default=5,
+                 min=0.1,
+                 help='Seconds between renewals of a held per-cluster lock; '
+                      'keep it well below lock_lease_duration.'),
+    cfg.IntOpt('lock_wait_timeout',
+               default=900,
+               min=1,
+               help='Seconds an operation waits for the per-cluster lock '
+                    'before it fails as busy.'),
+]
+
 label_opts = [
     cfg.DictOpt('default_labels',
                 default={},
@@ -115,8 +134,8 @@ identity_opts = [
                     'the only region in the catalog.'),
 ]
 
-ALL_OPTS = (management_cluster_opts + helm_opts + timeout_opts + label_opts
-            + identity_opts)
+ALL_OPTS = (management_cluster_opts + helm_opts + timeout_opts + lock_opts
+            + label_opts + identity_opts)
 
 
 def register_opts(conf):

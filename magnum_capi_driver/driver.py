@@ -5,6 +5,7 @@ pure modules (spec, values, status, health), applies through the adapters
 (helm, kube, credentials) and records the outcome on Magnum's objects.
 """
 
+import contextlib
 import datetime
 
 from magnum.common import exception
@@ -24,6 +25,7 @@ from magnum_capi_driver import kube
 from magnum_capi_driver import labels
 from magnum_capi_driver import locks
 from magnum_capi_driver import names
+from magnum_capi_driver import refusals
 from magnum_capi_driver import spec
 from magnum_capi_driver import status
 from magnum_capi_driver import values
@@ -42,13 +44,37 @@ def _now():
 def _in_release(nodegroup):
     """Whether a nodegroup belongs in the rendered release.
 
-    Not if it is being deleted, nor if it was refused at create (the
-    conductor stores the row before asking the driver; only a nodegroup
-    that passed validation gets its stack_id), so one refused nodegroup
-    cannot block every later change of the cluster.
+    The default groups and those a successful apply has joined (stack_id
+    set), and creates still under way: each create is applied by whichever
+    operation next holds the cluster's lock. Never a group being deleted,
+    nor a create that failed or was refused (it keeps no stack_id), so a
+    later render cannot bring it back.
     """
-    return nodegroup.status not in GONE and bool(
-        nodegroup.is_default or nodegroup.stack_id)
+    if nodegroup.status in GONE:
+        return False
+    return bool(nodegroup.is_default or nodegroup.stack_id
+                or nodegroup.status == Status.CREATE_IN_PROGRESS)
+
+
+def _pending_create(nodegroup):
+    return not (nodegroup.is_default or nodegroup.stack_id) and \
+        nodegroup.status == Status.CREATE_IN_PROGRESS
+
+
+@contextlib.contextmanager
+def _in_tenant_terms(cluster, action):
+    """Management-cluster failures become a reason a tenant can act on.
+
+    The details (helm's output, addresses, namespaces) go to the conductor
+    log with the cluster's uuid; the tenant reads what failed.
+    """
+    try:
+        yield
+    except (exceptions.HelmError, exceptions.ManagementClusterError,
+            exceptions.ReleaseMissing) as exc:
+        LOG.error('Could not %s cluster %s: %s', action, cluster.uuid, exc)
+        raise exceptions.ChangeFailed(action=action, cluster=cluster.name,
+                                      uuid=cluster.uuid)
 
 
 class Driver(driver.Driver):
@@ -82,6 +108,10 @@ class Driver(driver.Driver):
         return names.namespace_name(CONF.capi_driver.namespace_prefix,
                                     cluster.project_id)
 
+    def _lease(self, cluster):
+        return locks.Lease(self.kube(), self._namespace(cluster),
+                           cluster.uuid)
+
     # -- the release, always rendered whole from the database --------------
 
     def _render(self, context, cluster, template=None, nodegroups=None,
@@ -91,7 +121,8 @@ class Driver(driver.Driver):
         By default everything is loaded from the database. Upgrade passes
         the changed, not yet saved, template and nodegroups; a nodegroup
         change passes the nodegroup as it will be stored (pending), in
-        place of its stored row.
+        place of its stored row. Returns the spec, the values and the
+        nodegroups rendered.
         """
         template = template or objects.ClusterTemplate.get_by_uuid(
             context, cluster.cluster_template_id)
@@ -100,26 +131,79 @@ class Driver(driver.Driver):
         if pending is not None:
             nodegroups = [pending if ng.uuid == pending.uuid else ng
                           for ng in nodegroups]
+        members = [ng for ng in nodegroups if _in_release(ng)]
         cluster_spec = spec.build_cluster_spec(
-            cluster, template, [ng for ng in nodegroups if _in_release(ng)],
+            cluster, template, members,
             cloud.for_context(context), labels.site_defaults(CONF),
             credentials.secret_name(cluster.stack_id), cluster.stack_id,
             identity_url=identity.auth_url(context))
-        return cluster_spec, values.render(cluster_spec)
+        return cluster_spec, values.render(cluster_spec), members
 
-    def _apply(self, context, cluster, pending=None, on_valid=None):
-        """Render the release from the database and apply it, as one step.
+    def _render_valid(self, context, cluster, template=None,
+                      nodegroups=None):
+        """Render, leaving out creates under way that do not validate.
 
-        on_valid runs once the render has passed validation, before helm:
-        where a caller stores or creates what depends on that.
+        Such a create belongs to an operation that refuses it itself; it
+        must not stop the others waiting on the same lock.
         """
-        with locks.cluster_lock(cluster.uuid):
-            cluster_spec, chart_values = self._render(context, cluster,
-                                                      pending=pending)
-            if on_valid is not None:
-                on_valid()
-            self.helm().apply(self._namespace(cluster), cluster.stack_id,
-                              chart_values, cluster_spec.chart_version)
+        if nodegroups is None:
+            nodegroups = objects.NodeGroup.list(context, cluster.uuid)
+        try:
+            return self._render(context, cluster, template, nodegroups)
+        except exceptions.InvalidClusterInput:
+            pending = [ng for ng in nodegroups if _pending_create(ng)]
+            if not pending:
+                raise
+        settled = [ng for ng in nodegroups if not _pending_create(ng)]
+        valid = []
+        for ng in pending:
+            try:
+                self._render(context, cluster, template, settled + [ng])
+            except exceptions.InvalidClusterInput as exc:
+                LOG.info('Nodegroup %s of cluster %s left out: %s',
+                         ng.uuid, cluster.uuid, exc)
+                continue
+            valid.append(ng)
+        return self._render(context, cluster, template, settled + valid)
+
+    def _converge(self, context, cluster, on_failure=None, install=False):
+        """See the database's state of the cluster applied, coalesced.
+
+        Called once this operation's intent is stored. It takes a ticket
+        and waits for the cluster's lock; whoever holds the lock renders the
+        database (this intent and every one stored before) and runs one
+        helm upgrade, so operations waiting together cost one upgrade, and
+        a waiter whose ticket an apply covered returns without helm.
+        on_failure runs under the lock when this operation's own apply
+        fails, so no later render picks up the failed intent.
+        """
+        kube_client, namespace = self.kube(), self._namespace(cluster)
+        with _in_tenant_terms(cluster, 'apply the change to'):
+            ticket = locks.Ticket.take(self._lease(cluster))
+            with locks.cluster_lock(kube_client, namespace, cluster.uuid,
+                                    ticket) as held:
+                if held.served:
+                    return
+                try:
+                    self._apply_held(context, cluster, held, install=install)
+                except Exception:
+                    if on_failure is not None:
+                        on_failure()
+                    raise
+
+    def _apply_held(self, context, cluster, held, render=None,
+                    install=False):
+        """Render (from the database by default) and apply, lock held."""
+        cluster_spec, chart_values, members = (
+            render or (lambda: self._render_valid(context, cluster)))()
+        self.helm().apply_if_changed(
+            self._namespace(cluster), cluster.stack_id, chart_values,
+            cluster_spec.chart_version, install=install)
+        for ng in members:
+            if not (ng.is_default or ng.stack_id):
+                ng.stack_id = cluster.stack_id
+                ng.save()
+        held.mark_applied(held.requested)
         return cluster_spec
 
     # -- cluster lifecycle ----------------------------------------------------
@@ -132,42 +216,58 @@ class Driver(driver.Driver):
         CAPI's order (the credentials only once the Cluster is gone).
         """
         cluster.stack_id = names.release_name(cluster.name, cluster.uuid)
-        self._apply(context, cluster, on_valid=lambda: credentials.create(
-            context, cluster, self.kube(), self._namespace(cluster)))
+        self._render(context, cluster)
+        kube_client, namespace = self.kube(), self._namespace(cluster)
+        with _in_tenant_terms(cluster, 'create'):
+            credentials.create(context, cluster, kube_client, namespace)
+            with locks.cluster_lock(kube_client, namespace,
+                                    cluster.uuid) as held:
+                self._apply_held(context, cluster, held, install=True)
         self._sync_status(context, cluster)
 
     def update_cluster(self, context, cluster, scale_manager=None,
                        rollback=False):
-        self._apply(context, cluster)
+        self._render(context, cluster)
+        self._converge(context, cluster)
 
     def resize_cluster(self, context, cluster, resize_manager, node_count,
                        nodes_to_remove, nodegroup=None):
+        self._render(context, cluster)
         if nodes_to_remove:
             self._mark_for_removal(cluster, nodegroup, nodes_to_remove)
-        self._apply(context, cluster)
+        self._converge(context, cluster)
 
     def _mark_for_removal(self, cluster, nodegroup, nodes):
+        """Annotate the named Machines so CAPI removes them first.
+
+        MachineSets and KubeadmControlPlane both delete Machines carrying
+        cluster.x-k8s.io/delete-machine first when they scale down, so this
+        works for masters and workers alike.
+        """
         namespace = self._namespace(cluster)
-        deployment = self._deployment_names(cluster, [nodegroup])[
-            nodegroup.uuid]
-        machines = self.kube().list(
-            'Machine', namespace,
-            'cluster.x-k8s.io/deployment-name=%s' % deployment)
-        unknown = kube.mark_machines_for_deletion(self.kube(), namespace,
-                                                  machines, nodes)
+        with _in_tenant_terms(cluster, 'resize'):
+            machines = self.kube().list(
+                'Machine', namespace,
+                self._machine_selector(cluster, nodegroup))
+            unknown = kube.mark_machines_for_deletion(
+                self.kube(), namespace, machines, nodes)
         if unknown:
             raise exceptions.NodesNotFound(nodes=', '.join(unknown),
                                            nodegroup=nodegroup.name)
 
-    def upgrade_cluster(self, context, cluster, cluster_template,
-                        max_batch_size, nodegroup, rollback=False):
-        """Move the cluster and all its nodegroups to cluster_template.
+    def _machine_selector(self, cluster, nodegroup):
+        if nodegroup.role == 'master':
+            return '%s=%s,%s' % (status.CLUSTER_NAME_LABEL, cluster.stack_id,
+                                 status.CONTROL_PLANE_LABEL)
+        deployment = self._deployment_names(cluster, [nodegroup])[
+            nodegroup.uuid]
+        return '%s=%s' % (status.DEPLOYMENT_LABEL, deployment)
 
-        The move is made on copies, rendered, checked against the running
-        version and applied; only then is it stored, so a refused upgrade
-        leaves Magnum's records as they were.
+    def _upgraded(self, context, cluster, cluster_template):
+        """The cluster and its nodegroups moved to cluster_template (copies).
+
+        Nothing is saved: a refused upgrade must leave Magnum as it was.
         """
-        current, _ = self._render(context, cluster)
         moved = cluster.obj_clone()
         moved.cluster_template_id = cluster_template.uuid
         moved.labels = labels.upgraded_labels(cluster.labels,
@@ -177,73 +277,124 @@ class Driver(driver.Driver):
             ng.image_id = cluster_template.image_id
             ng.labels = labels.upgraded_labels(ng.labels,
                                                cluster_template.labels)
-        with locks.cluster_lock(cluster.uuid):
-            target, chart_values = self._render(
-                context, moved, cluster_template, nodegroups)
+        return moved, nodegroups
+
+    def _check_upgrade(self, context, cluster, cluster_template):
+        """The upgrade's render; a refusal is NotSupported, not a failure."""
+        current, _, _ = self._render(context, cluster)
+        moved, nodegroups = self._upgraded(context, cluster,
+                                           cluster_template)
+        try:
+            target = self._render_valid(context, moved, cluster_template,
+                                        nodegroups)
             spec.check_upgrade(current.kubernetes_version,
-                               target.kubernetes_version)
-            self.helm().apply(self._namespace(cluster), cluster.stack_id,
-                              chart_values, target.chart_version)
-        cluster.cluster_template_id = moved.cluster_template_id
-        cluster.labels = moved.labels
-        cluster.save()
-        for ng in nodegroups:
-            if ng.status not in GONE:
-                ng.status = Status.UPDATE_IN_PROGRESS
-            ng.save()
+                               target[0].kubernetes_version)
+        except exceptions.InvalidClusterInput as exc:
+            raise exceptions.UpgradeRefused(reason=str(exc))
+        return moved, nodegroups, target
+
+    def upgrade_cluster(self, context, cluster, cluster_template,
+                        max_batch_size, nodegroup, rollback=False):
+        """Move the cluster and all its nodegroups to cluster_template.
+
+        Checked first (a refusal changes nothing); then, under the lock,
+        rendered again from the database as it is then, applied, and only
+        then stored, before the lock goes, so the next holder's render
+        starts from the upgraded template.
+        """
+        self._check_upgrade(context, cluster, cluster_template)
+        kube_client, namespace = self.kube(), self._namespace(cluster)
+        with _in_tenant_terms(cluster, 'upgrade'):
+            with locks.cluster_lock(kube_client, namespace,
+                                    cluster.uuid) as held:
+                moved, nodegroups, target = self._check_upgrade(
+                    context, cluster, cluster_template)
+                self._apply_held(context, moved, held,
+                                 render=lambda: target)
+                cluster.cluster_template_id = moved.cluster_template_id
+                cluster.labels = moved.labels
+                cluster.save()
+                for ng in nodegroups:
+                    if ng.status not in GONE:
+                        ng.status = Status.UPDATE_IN_PROGRESS
+                    ng.save()
 
     def delete_cluster(self, context, cluster):
-        self._uninstall(cluster)
-        if cluster.stack_id:
-            kube.note_delete_request(self.kube(), self._namespace(cluster),
-                                     cluster.stack_id, _now())
-
-    def _uninstall(self, cluster):
         if not cluster.stack_id:
             return
-        with locks.cluster_lock(cluster.uuid):
-            self.helm().uninstall(self._namespace(cluster), cluster.stack_id)
+        kube_client, namespace = self.kube(), self._namespace(cluster)
+        with _in_tenant_terms(cluster, 'delete'):
+            with locks.cluster_lock(kube_client, namespace, cluster.uuid):
+                self.helm().uninstall(namespace, cluster.stack_id)
+            kube.note_delete_request(kube_client, namespace,
+                                     cluster.stack_id, _now())
 
     # -- nodegroups -----------------------------------------------------------
 
     def create_nodegroup(self, context, cluster, nodegroup):
-        self._apply_nodegroup_change(context, cluster, nodegroup,
-                                     stack_id=cluster.stack_id)
+        """Checked against the whole release, then applied with others.
+
+        The row exists already (the conductor stores it first); it joins
+        the release (gets its stack_id) only once helm has applied it.
+        """
+        self._refusing(cluster, nodegroup, lambda: self._render(
+            context, cluster, pending=nodegroup))
+
+        def failed():
+            nodegroup.status = Status.CREATE_FAILED
+            nodegroup.save()
+        self._converge(context, cluster, on_failure=failed)
 
     def update_nodegroup(self, context, cluster, nodegroup):
-        self._apply_nodegroup_change(context, cluster, nodegroup)
-
-    def _apply_nodegroup_change(self, context, cluster, nodegroup, **extra):
-        """Store the nodegroup only once the release renders with it.
+        """Store the change only once the release renders with it.
 
         If the render refuses it, the object's pending changes are dropped,
-        so the conductor's save of the FAILED status stores nothing else; a
-        refused create keeps no stack_id, which keeps it out of every later
-        render.
+        so the conductor's save of the FAILED status stores nothing else.
+        If helm fails, the stored values are put back under the lock.
         """
         pending = nodegroup.obj_clone()
-        for field, value in extra.items():
-            setattr(pending, field, value)
-        stored = []
-
-        def store():
-            for field, value in extra.items():
-                setattr(nodegroup, field, value)
-            nodegroup.save()
-            stored.append(nodegroup.uuid)
-
+        stored = objects.NodeGroup.get_by_uuid(context, cluster.uuid,
+                                               nodegroup.uuid)
         try:
-            self._apply(context, cluster, pending=pending, on_valid=store)
+            self._refusing(cluster, nodegroup, lambda: self._render(
+                context, cluster, pending=pending))
         except Exception:
-            if not stored:
-                nodegroup.obj_reset_changes()
+            nodegroup.obj_reset_changes()
             raise
+        changed = {field: getattr(stored, field)
+                   for field in nodegroup.obj_what_changed()
+                   if field != 'status'}
+        nodegroup.save()
+
+        def restore():
+            for field, value in changed.items():
+                setattr(nodegroup, field, value)
+            nodegroup.status = Status.UPDATE_FAILED
+            nodegroup.save()
+        self._converge(context, cluster, on_failure=restore)
 
     def delete_nodegroup(self, context, cluster, nodegroup):
         nodegroup.status = Status.DELETE_IN_PROGRESS
         nodegroup.status_reason = None
         nodegroup.save()
-        self._apply(context, cluster)
+
+        def failed():
+            nodegroup.status = Status.DELETE_FAILED
+            nodegroup.save()
+        self._converge(context, cluster, on_failure=failed)
+
+    def _refusing(self, cluster, nodegroup, check):
+        """Run check; a refusal is noted so the cluster is given back.
+
+        Magnum's conductor stores the cluster UPDATE_FAILED whatever the
+        driver raises; the note lets the health poll restore its status.
+        """
+        try:
+            check()
+        except exceptions.InvalidClusterInput:
+            with _in_tenant_terms(cluster, 'record a refusal for'):
+                refusals.note(self._lease(cluster), nodegroup.uuid)
+            raise
 
     # -- credentials and certificates -----------------------------------------
 
@@ -288,6 +439,28 @@ class Driver(driver.Driver):
         if decision.cleanup_ready:
             credentials.delete(context, cluster, self.kube(), namespace)
         status.record(decision, cluster, nodegroups)
+
+    def _give_back(self, context, cluster, snapshot):
+        """An UPDATE_FAILED cluster whose only failures were refusals.
+
+        It goes back to UPDATE_IN_PROGRESS, and the status decision takes it
+        from there (UPDATE_COMPLETE when its objects are all ready).
+        """
+        lease = self._lease(cluster)
+        refused = refusals.noted(self.kube().get('Lease', lease.namespace,
+                                                 lease.name))
+        nodegroups = objects.NodeGroup.list(context, cluster.uuid)
+        if not refusals.restorable(cluster.status,
+                                   [(ng.uuid, ng.status) for ng in nodegroups],
+                                   refused):
+            return
+        LOG.info('Cluster %s failed only by refused nodegroup changes (%s); '
+                 'giving it back.', cluster.uuid, ', '.join(sorted(refused)))
+        cluster.status = Status.UPDATE_IN_PROGRESS
+        cluster.status_reason = None
+        cluster.save()
+        self._sync_status(context, cluster, snapshot)
+        refusals.clear(lease, refused)
 
     @staticmethod
     def _deployment_names(cluster, nodegroups):
@@ -367,6 +540,9 @@ class Monitor(object):
         health_status, reason = health.decide_health(snapshot, _now())
         self.data = {'health_status': health_status,
                      'health_status_reason': reason}
-        if (cluster.status.endswith('_COMPLETE')
-                and not isinstance(snapshot, Exception)):
+        if isinstance(snapshot, Exception):
+            return
+        if cluster.status.endswith('_COMPLETE'):
             self._driver._sync_status(self._context, cluster, snapshot)
+        elif cluster.status == Status.UPDATE_FAILED:
+            self._driver._give_back(self._context, cluster, snapshot)

@@ -34,3 +34,37 @@ class InvalidClusterInput(exception.InvalidParameterValue):
     value given and what would be accepted.
     """
     message = '%(field)s: %(value)r is not accepted; expected %(accepted)s.'
+
+
+class ClusterBusy(exception.Conflict):
+    """Another operation kept the cluster's lock for too long."""
+    message = ('Another operation on cluster %(cluster)s is still running; '
+               'try again when it has finished.')
+
+
+class ReleaseMissing(exception.MagnumException):
+    """A change found no release to change (it is being deleted)."""
+    message = 'Helm release %(release)s does not exist.'
+    code = 409
+
+
+class UpgradeRefused(exception.NotSupported):
+    """An upgrade the cluster cannot take; nothing was changed.
+
+    Of Magnum's NotSupported family, so the conductor records no failure and
+    the cluster stays usable.
+    """
+    message = 'Upgrade refused, the cluster is unchanged: %(reason)s'
+
+
+class ChangeFailed(exception.MagnumException):
+    """A change the management cluster did not take, in the user's terms.
+
+    The details (helm's output, the management cluster's answer) are in
+    the conductor log under the cluster's uuid.
+    """
+    message = ('Could not %(action)s cluster %(cluster)s: the cluster '
+               'management service did not accept the change. Try again '
+               'later; if it keeps failing, your cloud operator can find '
+               'the details under the cluster id %(uuid)s.')
+    code = 503

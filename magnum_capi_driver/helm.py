@@ -12,11 +12,13 @@ import threading
 from oslo_log import log as logging
 import pyhelm3
 from pyhelm3 import errors as helm_errors
+from pyhelm3 import models as helm_models
 
 from magnum_capi_driver import conf
 from magnum_capi_driver import exceptions
 
 LOG = logging.getLogger(__name__)
+RevisionStatus = helm_models.ReleaseRevisionStatus
 CONF = conf.CONF
 
 
@@ -90,6 +92,56 @@ class Helm(object):
             lambda: self._client.install_or_upgrade_release(
                 release, chart, values, namespace=namespace,
                 create_namespace=True, reset_values=True))
+
+    def apply_if_changed(self, namespace, release, values, chart_version=None,
+                         install=True):
+        """Apply values unless the release already renders exactly them.
+
+        A release left pending by a helm killed mid-operation (its conductor
+        crashed; the caller holds the cluster's lock, so no live helm is
+        working on it) is first made proceedable: an install that never
+        completed is uninstalled, a pending upgrade or rollback is rolled
+        back to the last deployed revision. Returns whether helm upgraded.
+        Without install, a missing release is an error (it is being deleted).
+        """
+        chart = self._get_chart(chart_version)
+
+        async def converge():
+            current = await self._proceedable(namespace, release)
+            if current is None and not install:
+                raise exceptions.ReleaseMissing(release=release)
+            if not await self._client.should_install_or_upgrade_release(
+                    current, chart, values):
+                return False
+            LOG.info('Applying Helm release %s in namespace %s',
+                     release, namespace)
+            await self._client.install_or_upgrade_release(
+                release, chart, values, namespace=namespace,
+                create_namespace=True, reset_values=True)
+            return True
+        return self._run('install or upgrade', release, converge)
+
+    async def _proceedable(self, namespace, release):
+        try:
+            current = await self._client.get_current_revision(
+                release, namespace=namespace)
+        except helm_errors.ReleaseNotFoundError:
+            return None
+        status = current.status
+        if status in (RevisionStatus.PENDING_INSTALL,
+                      RevisionStatus.UNINSTALLING):
+            LOG.warning('Helm release %s in %s was left %s by a helm that '
+                        'did not finish; uninstalling it to install again.',
+                        release, namespace, status.value)
+            await current.release.uninstall(wait=True)
+            return None
+        if status in (RevisionStatus.PENDING_UPGRADE,
+                      RevisionStatus.PENDING_ROLLBACK):
+            LOG.warning('Helm release %s in %s was left %s by a helm that '
+                        'did not finish; rolling back to its last deployed '
+                        'revision.', release, namespace, status.value)
+            return await current.release.rollback(cleanup_on_fail=True)
+        return current
 
     def uninstall(self, namespace, release):
         """Remove the release; CAPI finalizers then tear the cluster down."""

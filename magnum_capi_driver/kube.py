@@ -27,6 +27,7 @@ KINDS = {
                          'openstackclusters'),
     'Secret': ('v1', 'secrets'),
     'Namespace': ('v1', 'namespaces'),
+    'Lease': ('coordination.k8s.io/v1', 'leases'),
 }
 
 DELETE_MACHINE_ANNOTATION = 'cluster.x-k8s.io/delete-machine'
@@ -132,6 +133,15 @@ class Kube(object):
     def create(self, kind, namespace, obj):
         """Create obj; an object that already exists is left as it is."""
         response = self._call('POST', kind, namespace, json=obj)
+        if response.status_code == 409:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    @_translate_errors('update %(kind)s in %(ns)s')
+    def replace(self, kind, namespace, name, obj):
+        """PUT obj; None on a resourceVersion conflict (read again)."""
+        response = self._call('PUT', kind, namespace, name, json=obj)
         if response.status_code == 409:
             return None
         response.raise_for_status()

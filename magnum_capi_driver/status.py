@@ -58,6 +58,7 @@ CS = fields.ClusterStatus
 
 MAX_REASON = 255
 
+CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name'
 CONTROL_PLANE_LABEL = 'cluster.x-k8s.io/control-plane'
 DEPLOYMENT_LABEL = 'cluster.x-k8s.io/deployment-name'
 AUTOSCALER_MIN = 'cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size'

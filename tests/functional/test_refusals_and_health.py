@@ -5,6 +5,8 @@ nothing behind: no release, no Secret, no application credential, no change
 in Magnum's records.
 """
 
+import logging
+
 import pytest
 
 from magnum.common import exception
@@ -147,8 +149,13 @@ def test_health_follows_the_cluster_and_the_management_cluster(stack,
         'api'].lower()
 
 
-def test_failed_create_is_deleted_without_leftovers(stack):
-    """Helm fails mid-create; deleting the CREATE_FAILED cluster cleans up."""
+def test_failed_create_is_deleted_without_leftovers(stack, caplog):
+    """Helm fails mid-create; deleting the CREATE_FAILED cluster cleans up.
+
+    The tenant reads what failed; helm's output and the management
+    cluster's address stay in the conductor log, under the cluster's uuid.
+    """
+    caplog.set_level(logging.INFO)
     ctx = stack.user_context()
     cluster = magnum_fixtures.make_cluster(ctx, stack.template(ctx),
                                            name='unlucky')
@@ -159,9 +166,18 @@ def test_failed_create_is_deleted_without_leftovers(stack):
             stack.clusters.cluster_create(ctx, cluster, 1, 1, 60)
     finally:
         stack.mc.clear_faults()
-    assert 'Helm could not install or upgrade' in str(raised.value)
     stored = stack.reload(cluster.uuid)
     assert stored.status == Status.CREATE_FAILED
+    for told in (str(raised.value), stored.status_reason):
+        assert 'Could not create cluster unlucky' in told
+        assert cluster.uuid in told
+        for internal in ('elm', stack.mc.url, '127.0.0.1', 'kubeadm',
+                         _namespace(cluster), str(stack.mc.kubeconfig)):
+            assert internal not in told
+    logged = [r.getMessage() for r in caplog.records
+              if cluster.uuid in r.getMessage()]
+    assert any('Helm could not install or upgrade' in m and
+               'KubeadmControlPlane' in m for m in logged), logged
     assert len(_credentials_named(stack, cluster.uuid)) == 1
 
     stack.clusters.cluster_delete(ctx, cluster.uuid)
