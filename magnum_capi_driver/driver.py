@@ -315,7 +315,8 @@ class Driver(driver.Driver):
                 cluster.labels = moved.labels
                 cluster.save()
                 for ng in nodegroups:
-                    if ng.status not in GONE:
+                    if _in_release(ng) and \
+                            ng.status != Status.CREATE_IN_PROGRESS:
                         ng.status = Status.UPDATE_IN_PROGRESS
                     ng.save()
 
@@ -536,6 +537,8 @@ class Monitor(object):
             snapshot = self._driver._snapshot(
                 cluster, self._driver._namespace(cluster))
         except exceptions.ManagementClusterError as exc:
+            LOG.warning('Health of cluster %s unknown: %s', cluster.uuid,
+                        exc)
             snapshot = exc
         health_status, reason = health.decide_health(snapshot, _now())
         self.data = {'health_status': health_status,

@@ -14,7 +14,9 @@ every Machine that has a Node. Anything not ok makes the cluster
 UNHEALTHY; only missing information (the management cluster could not be
 read, the Cluster is absent or being deleted, conditions not reported yet)
 makes it UNKNOWN, so an outage of the management cluster never looks like
-a broken workload cluster.
+a broken workload cluster. A terminal failure (``status.failure_fields``:
+nothing will retry it) of the OpenStackCluster or of a live Machine makes
+its part UNHEALTHY even when the conditions have not caught up yet.
 """
 
 from magnum.objects import fields
@@ -25,6 +27,11 @@ HS = fields.ClusterHealthStatus
 
 OK, BAD, UNKNOWN = 'ok', 'bad', 'unknown'
 
+# What a tenant reads while the management cluster cannot be read; the
+# error itself (addresses, namespaces) is in the conductor log.
+UNREADABLE = ('The state of the cluster could not be read from the cluster '
+              'management service; it is checked again at the next poll.')
+
 
 def decide_health(snapshot, now=None):
     """(health_status, reason dict) for a Snapshot or a read error.
@@ -33,9 +40,7 @@ def decide_health(snapshot, now=None):
     depends on what the objects say.
     """
     if not isinstance(snapshot, status.Snapshot):
-        return HS.UNKNOWN, {'api': status.join_reasons(
-            [str(snapshot) or type(snapshot).__name__],
-            'Management cluster could not be read: ')}
+        return HS.UNKNOWN, {'api': UNREADABLE}
     cluster = snapshot.cluster
     if cluster is None:
         return HS.UNKNOWN, {
@@ -44,7 +49,7 @@ def decide_health(snapshot, now=None):
         return HS.UNKNOWN, {'api': 'Cluster is being deleted'}
     checks = {
         'api': _api(snapshot),
-        'cluster': _cluster(cluster),
+        'cluster': _cluster(snapshot),
         'control_plane': _control_plane(snapshot),
         'workers': _workers(snapshot),
     }
@@ -97,15 +102,26 @@ def _api(snapshot):
     return found or (UNKNOWN, 'ControlPlaneReady not reported')
 
 
-def _cluster(cluster):
-    found = _first(cluster, [('Available', True), ('Ready', False)])
+def _cluster(snapshot):
+    failure = status.infrastructure_failure(snapshot)
+    if failure:
+        return BAD, status.join_reasons([failure])
+    found = _first(snapshot.cluster, [('Available', True), ('Ready', False)])
     return found or (UNKNOWN, 'Ready not reported')
+
+
+def _failed(machines):
+    failures = status.machine_failures(machines)
+    return (BAD, status.join_reasons(failures)) if failures else None
 
 
 def _control_plane(snapshot):
     kcp = snapshot.control_plane
     if kcp is None:
         return BAD, 'KubeadmControlPlane not found'
+    failed = _failed(status.control_plane_machines(snapshot))
+    if failed:
+        return failed
     spec, st = kcp.get('spec') or {}, kcp.get('status') or {}
     wanted = spec.get('replicas')
     wanted = int(wanted) if wanted is not None else 1
@@ -120,6 +136,9 @@ def _control_plane(snapshot):
 
 
 def _workers(snapshot):
+    failed = _failed(status.deployment_machines(snapshot))
+    if failed:
+        return failed
     found = _first(snapshot.cluster, [('WorkersAvailable', True)])
     if found:
         return found

@@ -102,14 +102,22 @@ class Helm(object):
         working on it) is first made proceedable: an install that never
         completed is uninstalled, a pending upgrade or rollback is rolled
         back to the last deployed revision. Returns whether helm upgraded.
-        Without install, a missing release is an error (it is being deleted).
+        Without install, a release that does not exist is an error (the
+        cluster is being deleted); one uninstalled here is installed again.
         """
         chart = self._get_chart(chart_version)
 
         async def converge():
-            current = await self._proceedable(namespace, release)
-            if current is None and not install:
-                raise exceptions.ReleaseMissing(release=release)
+            try:
+                current = await self._client.get_current_revision(
+                    release, namespace=namespace)
+            except helm_errors.ReleaseNotFoundError:
+                if not install:
+                    raise exceptions.ReleaseMissing(release=release)
+                current = None
+            else:
+                current = await self._proceedable(namespace, release,
+                                                  current)
             if not await self._client.should_install_or_upgrade_release(
                     current, chart, values):
                 return False
@@ -121,12 +129,7 @@ class Helm(object):
             return True
         return self._run('install or upgrade', release, converge)
 
-    async def _proceedable(self, namespace, release):
-        try:
-            current = await self._client.get_current_revision(
-                release, namespace=namespace)
-        except helm_errors.ReleaseNotFoundError:
-            return None
+    async def _proceedable(self, namespace, release, current):
         status = current.status
         if status in (RevisionStatus.PENDING_INSTALL,
                       RevisionStatus.UNINSTALLING):

@@ -16,6 +16,7 @@ carry it are sent with keystoneauth's request logging off.
 
 import dataclasses
 import datetime
+import re
 
 from keystoneauth1.access import access as ka_access
 from keystoneauth1 import exceptions as ka_exceptions
@@ -92,6 +93,28 @@ def credential_name(cluster_name, cluster_uuid, now):
     stamp = now.strftime('%Y%m%dT%H%M%S.%f')[:-3] + 'Z'
     return 'magnum-%s-%s-%s' % ((cluster_name or 'cluster')[:64],
                                 cluster_uuid, stamp)
+
+
+def is_cluster_credential(name, cluster_uuid):
+    """Whether ``credential_name`` made this name for this cluster.
+
+    The uuid and the creation stamp end every such name, so a credential
+    is found by its cluster even when no Secret records it (a crash
+    between creating it and writing the Secret).
+    """
+    pattern = r'magnum-.*-%s-\d{8}T\d{6}\.\d{3}Z' % re.escape(cluster_uuid)
+    return bool(name) and re.fullmatch(pattern, name) is not None
+
+
+def orphaned(credentials, cluster_uuid, keep=()):
+    """The ids of the cluster's credentials, except those in ``keep``.
+
+    ``credentials`` as Keystone lists them (dicts with id and name); the
+    one the credentials Secret references goes in ``keep``.
+    """
+    return sorted(c['id'] for c in credentials
+                  if c.get('id') not in keep
+                  and is_cluster_credential(c.get('name'), cluster_uuid))
 
 
 def credential_request(name, description, roles=(), expiry_days=0,
@@ -269,6 +292,47 @@ def credential_exists(session, user_id, credential_id):
     return True
 
 
+def list_application_credentials(session, user_id):
+    """The user's credentials (id and name); [] if not visible.
+
+    A user who no longer exists, or whom these credentials may not see,
+    has nothing the driver can delete: that is a warning, not an error.
+    """
+    try:
+        response = session.get('/users/%s/application_credentials'
+                               % user_id, endpoint_filter=IDENTITY)
+    except (ka_exceptions.NotFound, ka_exceptions.Forbidden) as exc:
+        LOG.warning('Could not list the application credentials of user '
+                    '%(user)s: %(error)s.',
+                    {'user': user_id, 'error': _describe(exc)})
+        return []
+    except ka_exceptions.ClientException as exc:
+        raise CredentialError(
+            action='list the application credentials of user %s' % user_id,
+            error=_describe(exc))
+    return [{'id': c.get('id'), 'name': c.get('name')}
+            for c in response.json().get('application_credentials') or []]
+
+
+def delete_orphaned_credentials(session, user_id, cluster_uuid, keep=()):
+    """Delete the user's credentials named for the cluster, but ``keep``.
+
+    They are left by a create that stopped (a killed conductor) between
+    Keystone and the Secret. Returns the DeletionResults.
+    """
+    found = orphaned(list_application_credentials(session, user_id),
+                     cluster_uuid, keep)
+    results = []
+    for credential_id in found:
+        LOG.info('Application credential %(id)s of user %(user)s is named '
+                 'for cluster %(cluster)s but no Secret holds it; '
+                 'deleting it.', {'id': credential_id, 'user': user_id,
+                                  'cluster': cluster_uuid})
+        results.append(delete_application_credential(
+            session, user_id, credential_id, cluster_uuid))
+    return results
+
+
 def delete_application_credential(session, user_id, credential_id,
                                   cluster_label=''):
     """Delete a credential; already gone or not permitted is not an error.
@@ -350,9 +414,26 @@ def create_cluster_credentials(context, api, namespace, release, cluster):
             session, context.user_id, reference[0]):
         LOG.info('Cluster %(cluster)s keeps application credential %(id)s.',
                  {'cluster': cluster.uuid, 'id': reference[0]})
-        return name
-    _create_and_write(context, session, api, namespace, release, cluster)
+        kept = reference[0]
+    else:
+        kept = _create_and_write(context, session, api, namespace, release,
+                                 cluster).id
+    _sweep(session, context.user_id, cluster.uuid, kept)
     return name
+
+
+def _sweep(session, user_id, cluster_uuid, kept):
+    """Delete what an earlier, interrupted run left; never ``kept``.
+
+    Best effort: what is left now is found again when the cluster is
+    deleted.
+    """
+    try:
+        delete_orphaned_credentials(session, user_id, cluster_uuid, {kept})
+    except CredentialError as exc:
+        LOG.warning('Cluster %(cluster)s: left application credentials '
+                    'not cleaned up now: %(error)s. They are deleted with '
+                    'the cluster.', {'cluster': cluster_uuid, 'error': exc})
 
 
 def rotate_cluster_credentials(context, api, namespace, release, cluster):
@@ -367,15 +448,18 @@ def rotate_cluster_credentials(context, api, namespace, release, cluster):
     session = user_session(context)
     old = secrets.credential_reference(
         secrets.read_secret(api, namespace, name))
-    _create_and_write(context, session, api, namespace, release,
-                      cluster)
-    if old is None:
-        return None
-    old_id, old_user = old
-    if old_user == context.user_id:
-        return delete_application_credential(session, old_user, old_id,
-                                             cluster.uuid)
-    return _delete_as_service(old_user, old_id, cluster.uuid)
+    new = _create_and_write(context, session, api, namespace, release,
+                            cluster)
+    result = None
+    if old is not None:
+        old_id, old_user = old
+        if old_user == context.user_id:
+            result = delete_application_credential(session, old_user, old_id,
+                                                   cluster.uuid)
+        else:
+            result = _delete_as_service(old_user, old_id, cluster.uuid)
+    _sweep(session, context.user_id, cluster.uuid, new.id)
+    return result
 
 
 def _delete_as_service(user_id, credential_id, cluster_label):
@@ -393,22 +477,51 @@ def _delete_as_service(user_id, credential_id, cluster_label):
                                          cluster_label)
 
 
-def delete_cluster_credentials(api, namespace, release, cluster_label=''):
-    """Delete the cluster's credential, then its credentials Secret.
+def _delete_orphans_as_service(user_ids, cluster_uuid, handled=()):
+    try:
+        session = service_session()
+    except CredentialError as exc:
+        LOG.warning('Could not look for application credentials left by '
+                    'cluster %(cluster)s: %(error)s. An administrator '
+                    'should delete those whose names hold the cluster\'s '
+                    'uuid.', {'cluster': cluster_uuid, 'error': exc})
+        return []
+    results = []
+    for user_id in user_ids:
+        results.extend(delete_orphaned_credentials(session, user_id,
+                                                   cluster_uuid, handled))
+    return results
+
+
+def delete_cluster_credentials(api, namespace, release, cluster_label='',
+                               cluster_uuid=None, owners=()):
+    """Delete the cluster's credentials, then its credentials Secret.
 
     Call only once the CAPI Cluster and OpenStackCluster are gone: CAPO
-    needs the Secret until then. Works without a user token. Returns the
-    DeletionResult, or None when no Secret (or no credential) was found.
+    needs the Secret until then. Works without a user token. With
+    ``cluster_uuid``, credentials named for the cluster (see
+    ``is_cluster_credential``) of the Secret's user and of ``owners`` (the
+    cluster's creator) go too: those a crash kept out of the Secret.
+    ``release`` may be None when the release was never named. Returns the
+    DeletionResult of the Secret's credential, or None when no Secret (or
+    no credential) was found.
     """
-    name = secrets.credentials_secret_name(release)
-    secret = secrets.read_secret(api, namespace, name)
+    name = secrets.credentials_secret_name(release) if release else None
+    secret = secrets.read_secret(api, namespace, name) if name else None
     reference = secrets.credential_reference(secret)
     result = None
+    users = set(owners)
+    handled = set()
     if reference:
         credential_id, user_id = reference
+        users.add(user_id)
+        handled.add(credential_id)
         label = cluster_label or (secret['metadata'].get('annotations') or
                                   {}).get(secrets.CLUSTER_UUID, release)
         result = _delete_as_service(user_id, credential_id, label)
+    if cluster_uuid:
+        _delete_orphans_as_service(sorted(u for u in users if u),
+                                   cluster_uuid, handled)
     if secret is not None:
         secrets.delete_secret(api, namespace, name)
     return result

@@ -155,6 +155,28 @@ class Kube(object):
         response.raise_for_status()
         return response.json()
 
+    @_translate_errors('delete %(kind)s in %(ns)s')
+    def delete(self, kind, namespace, name):
+        """Delete the object; one already gone is fine."""
+        response = self._call('DELETE', kind, namespace, name)
+        if response.status_code != 404:
+            response.raise_for_status()
+
+
+def delete_labelled(kube, kinds, namespace, selector):
+    """Delete every object of these kinds in namespace matching selector.
+
+    Listed, then deleted one by one (404 is fine), so a second call after
+    a partial failure finishes the job. Returns the names deleted, by kind.
+    """
+    deleted = {}
+    for kind in kinds:
+        for obj in kube.list(kind, namespace, selector):
+            name = obj['metadata']['name']
+            kube.delete(kind, namespace, name)
+            deleted.setdefault(kind, []).append(name)
+    return deleted
+
 
 def cluster_objects(kube, namespace, release):
     """Every CAPI object of one cluster, as raw v1beta1 dicts.

@@ -45,11 +45,13 @@ from oslo_log import log as logging
 
 from magnum_capi_driver import conf
 from magnum_capi_driver import exceptions
+from magnum_capi_driver import secrets
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
 
-CLUSTER_UUID_LABEL = 'magnum.openstack.org/cluster-uuid'
+# Every object the driver writes for a cluster carries it (clean-up by label).
+CLUSTER_UUID_LABEL = secrets.CLUSTER_UUID_LABEL
 HOLDER_HOST = 'magnum.openstack.org/holder-host'
 HOLDER_PID = 'magnum.openstack.org/holder-pid'
 REQUESTED = 'magnum.openstack.org/requested'

@@ -34,6 +34,18 @@ CREDENTIAL_ID = ANNOTATION_PREFIX + 'application-credential-id'
 CREDENTIAL_USER_ID = ANNOTATION_PREFIX + 'application-credential-user-id'
 CREDENTIAL_NAME = ANNOTATION_PREFIX + 'application-credential-name'
 CLUSTER_UUID = ANNOTATION_PREFIX + 'cluster-uuid'
+# Every object the driver writes on the management cluster (Secrets, the
+# lock's Lease) carries the Magnum cluster's uuid under this label, so that
+# deleting the cluster finds them all, whatever their names, even those
+# written by an operation that crashed before Magnum stored the cluster's
+# stack_id.
+CLUSTER_UUID_LABEL = CLUSTER_UUID
+
+
+def cluster_selector(cluster_uuid):
+    """The label selector of everything the driver wrote for a cluster."""
+    return '%s=%s' % (CLUSTER_UUID_LABEL, cluster_uuid)
+
 
 # Secret suffix -> which of Magnum's certificates goes there.
 CA_SECRETS = {
@@ -103,6 +115,7 @@ def credentials_secret(namespace, release, clouds, credential, cluster_uuid,
                 CLUSTER_NAME_LABEL: release,
                 MANAGED_BY_LABEL: MANAGED_BY,
                 ADDONS_WATCH_LABEL: '',
+                CLUSTER_UUID_LABEL: cluster_uuid,
             },
             'annotations': {
                 CREDENTIAL_ID: credential['id'],
@@ -127,7 +140,8 @@ def credential_reference(secret):
     return annotations[CREDENTIAL_ID], annotations.get(CREDENTIAL_USER_ID)
 
 
-def ca_secret(namespace, release, kind, certificate, private_key):
+def ca_secret(namespace, release, cluster_uuid, kind, certificate,
+              private_key):
     """One CAPI CA Secret (PEM text in, manifest out)."""
     return {
         'apiVersion': 'v1',
@@ -139,13 +153,14 @@ def ca_secret(namespace, release, kind, certificate, private_key):
             'labels': {
                 CLUSTER_NAME_LABEL: release,
                 MANAGED_BY_LABEL: MANAGED_BY,
+                CLUSTER_UUID_LABEL: cluster_uuid,
             },
         },
         'data': _encode({'tls.crt': certificate, 'tls.key': private_key}),
     }
 
 
-def ca_secrets(namespace, release, certificates):
+def ca_secrets(namespace, release, cluster_uuid, certificates):
     """The four CA Secrets from {kind: (certificate PEM, key PEM)}.
 
     Every kind must be present: a missing one would let Cluster API
@@ -156,7 +171,8 @@ def ca_secrets(namespace, release, certificates):
         raise ValueError('certificates for %s are missing; all of %s are '
                          'needed'
                          % (', '.join(missing), ', '.join(CA_SECRETS)))
-    return [ca_secret(namespace, release, kind, *certificates[kind])
+    return [ca_secret(namespace, release, cluster_uuid, kind,
+                      *certificates[kind])
             for kind in CA_SECRETS]
 
 
@@ -234,7 +250,7 @@ def apply_secret(api, manifest):
 
 def apply_ca_secrets(api, namespace, release, cluster, context):
     """Write Magnum's four CAs of the cluster where Cluster API looks."""
-    for manifest in ca_secrets(namespace, release,
+    for manifest in ca_secrets(namespace, release, cluster.uuid,
                                magnum_certificates(cluster, context)):
         apply_secret(api, manifest)
 

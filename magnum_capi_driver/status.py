@@ -41,6 +41,13 @@ newest Helm revision (``release_started_at``) for an update, the earliest
 ``deletionTimestamp`` of the CAPI objects for a delete; ``view.started_at``
 when those are unknown.
 
+Failures come in two kinds. Terminal ones, recorded in the failure fields
+of the OpenStackCluster or of a Machine (``failure_fields``), fail the
+operation at the next poll: no controller retries them. Failed attempts
+that CAPO retries (False conditions with severity Warning or Error and no
+failure fields, ``infrastructure_problem`` and ``machine_problem``) are
+only shown in the reason, and fail the operation when its timeout passes.
+
 ``decide`` accepts any cluster status: a cluster that is not in progress
 but has a nodegroup in progress (a nodegroup operation that ended after the
 poll had completed the cluster) is moved back to UPDATE_IN_PROGRESS, so no
@@ -76,8 +83,15 @@ OUTCOMES = {
     CS.ROLLBACK_IN_PROGRESS: (CS.ROLLBACK_COMPLETE, CS.ROLLBACK_FAILED),
 }
 
-# Condition reasons CAPO uses for errors it does not expect to resolve.
-PROVIDER_ERROR_REASONS = frozenset(['OpenStackError'])
+# Severities of a False v1beta1 condition that report a failed attempt.
+# CAPO v0.14 marks an OpenStackCluster's Ready False with reason
+# OpenStackError and severity Warning for every error it retries, and the
+# NetworkReady, RouterReady, SecurityGroupsReady and APIEndpointReady
+# conditions False with severity Error (reasons NetworkCreateFailed,
+# SubnetCreateFailed, RouterCreateFailed, SecurityGroupCreateFailed,
+# APIEndpointConfigFailed, OpenStackError) while it returns the error, so
+# the controller retries with backoff. Neither severity means it gave up.
+RETRIED_SEVERITIES = frozenset(['Warning', 'Error'])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,15 +304,6 @@ def _false_reason(obj, preferred=('Ready', 'Available')):
     return None
 
 
-def _machine_failure(machines):
-    for machine in sorted(machines, key=name_of):
-        status = machine.get('status') or {}
-        message = status.get('failureMessage') or status.get('failureReason')
-        if message:
-            return 'machine %s failed: %s' % (name_of(machine), message)
-    return None
-
-
 def aware(moment):
     """A datetime in UTC; naive ones (as databases return them) are UTC."""
     if moment is None or moment.tzinfo is not None:
@@ -370,25 +375,95 @@ def _duration(seconds):
 
 # ------------------------------------------------------------ observations
 
-def provider_error(snapshot):
-    """A terminal error reported by CAPO on the OpenStackCluster, or None."""
-    osc = snapshot.openstack_cluster
-    if not osc:
+def failure_fields(obj):
+    """(reason, message) of a failure recorded on obj, or None.
+
+    ``status.failureReason`` and ``status.failureMessage`` are where CAPO
+    and CAPI record a failure no controller will retry: CAPO sets them on
+    an OpenStackCluster only for a fatal error (a resource filter matching
+    none or several resources, a load balancer it cannot adopt), and on an
+    OpenStackMachine when its server went to ERROR before it had a Node or
+    was deleted behind CAPO's back; CAPO then stops reconciling that
+    OpenStackMachine. CAPI copies an infrastructure Machine's fields to its
+    Machine. Objects read at v1beta2 keep them under
+    ``status.deprecated.v1beta1``.
+    """
+    found = (obj or {}).get('status') or {}
+    deprecated = ((found.get('deprecated') or {}).get('v1beta1')) or {}
+    for where in (found, deprecated):
+        reason = where.get('failureReason')
+        message = where.get('failureMessage')
+        if reason or message:
+            return reason, message
+    return None
+
+
+def _failure_text(fields_):
+    reason, message = fields_
+    return str(message or reason)
+
+
+def infrastructure_failure(snapshot):
+    """The OpenStackCluster's terminal failure, in the user's terms.
+
+    Read from the OpenStackCluster itself rather than the copy CAPI keeps
+    on the Cluster: CAPO clears its own fields once a later reconcile
+    succeeds, while CAPI never clears the copy.
+    """
+    found = failure_fields(snapshot.openstack_cluster)
+    if found is None:
         return None
-    status = osc.get('status') or {}
-    if status.get('failureReason') or status.get('failureMessage'):
-        return 'OpenStackCluster: %s' % ': '.join(
-            str(v) for v in (status.get('failureReason'),
-                             status.get('failureMessage')) if v)
-    for kind, cond in sorted(conditions(osc).items(),
-                             key=lambda kv: kv[0] or ''):
-        if cond.get('status') == 'True':
+    return 'OpenStack network or load balancer failed: %s' % _failure_text(
+        found)
+
+
+def infrastructure_problem(snapshot):
+    """A failed attempt CAPO retries on the OpenStackCluster, or None.
+
+    A False condition with severity Warning or Error (see
+    RETRIED_SEVERITIES) and no failure fields: shown to the user, but the
+    operation only fails when its timeout passes.
+    """
+    osc = snapshot.openstack_cluster
+    if not osc or failure_fields(osc) is not None:
+        return None
+    conds = conditions(osc)
+    order = ['Ready'] + sorted(k for k in conds if k and k != 'Ready')
+    for kind in order:
+        cond = conds.get(kind) or {}
+        if (cond.get('status') == 'False'
+                and cond.get('severity') in RETRIED_SEVERITIES):
+            return 'OpenStack network or load balancer, retrying: %s' % (
+                cond.get('message') or cond.get('reason') or kind)
+    return None
+
+
+def machine_failures(machines):
+    """'machine <name> failed: ...' for each live Machine that failed.
+
+    A Machine being deleted is left out: its failure is being dealt with
+    (a MachineHealthCheck remediating it, or a scale down).
+    """
+    return ['machine %s failed: %s' % (name_of(m), _failure_text(found))
+            for m in sorted(machines, key=name_of)
+            if not is_deleting(m)
+            for found in [failure_fields(m)] if found is not None]
+
+
+def machine_problem(machines):
+    """The first failed attempt CAPO retries on a live Machine, or None.
+
+    CAPI mirrors the OpenStackMachine's Ready condition (reason, message,
+    severity) into the Machine's InfrastructureReady condition.
+    """
+    for machine in sorted(machines, key=name_of):
+        if is_deleting(machine) or failure_fields(machine) is not None:
             continue
-        if (cond.get('severity') == 'Error'
-                or cond.get('reason') in PROVIDER_ERROR_REASONS):
-            return 'OpenStackCluster: %s' % ': '.join(
-                str(v) for v in (cond.get('reason') or kind,
-                                 cond.get('message')) if v)
+        cond = conditions(machine).get('InfrastructureReady') or {}
+        if (cond.get('status') == 'False'
+                and cond.get('severity') in RETRIED_SEVERITIES):
+            return 'machine %s, retrying: %s' % (
+                name_of(machine), cond.get('message') or cond.get('reason'))
     return None
 
 
@@ -536,9 +611,9 @@ def control_plane_progress(snapshot, expected_count=None,
     detail = _false_reason(kcp)
     if detail:
         problem += ' (%s)' % detail
-    failure = _machine_failure(machines)
-    if failure:
-        problem += ', ' + failure
+    note = (machine_failures(machines) or [machine_problem(machines)])[0]
+    if note:
+        problem += ', ' + note
     return Progress(False, 'control plane: ' + problem)
 
 
@@ -627,9 +702,9 @@ def deployment_progress(snapshot, ng, expected_version=None):
     detail = _false_reason(md)
     if detail:
         problem += ' (%s)' % detail
-    failure = _machine_failure(machines)
-    if failure:
-        problem += ', ' + failure
+    note = (machine_failures(machines) or [machine_problem(machines)])[0]
+    if note:
+        problem += ', ' + note
     return Progress(False, label + problem, node_count=observed)
 
 
@@ -692,7 +767,10 @@ def _decide_delete(snapshot, view, now):
     left = cluster_leftovers(snapshot)
     gone = (snapshot.cluster is None and snapshot.openstack_cluster is None
             and not snapshot.release_exists)
-    error = provider_error(snapshot)
+    # A delete fails only by its timeout: CAPO retries every error it
+    # meets while deleting (none of them sets the failure fields).
+    error = (infrastructure_failure(snapshot)
+             or infrastructure_problem(snapshot))
     seconds = view.delete_timeout
     if gone:
         status, reason = CS.DELETE_COMPLETE, None
@@ -717,15 +795,27 @@ def _unchanged_group(ng):
                              ng.node_count, tuple(ng.node_addresses))
 
 
+def group_failures(snapshot, ng):
+    """Terminal failures of the machines that serve a nodegroup."""
+    return machine_failures(
+        control_plane_machines(snapshot) if ng.is_control_plane
+        else deployment_machines(snapshot, ng.deployment_name))
+
+
 def _decide_group(snapshot, ng, view, now, error, pending):
     """One nodegroup's decision and its progress.
 
     Only a nodegroup whose status is in progress changes status. One left
-    in progress by a cluster operation that already failed fails too.
+    in progress by a cluster operation that already failed fails too, and
+    so does one that is not done while a terminal failure (``error`` for
+    the whole cluster, or one of its own machines) stands: nothing will
+    retry it. Anything CAPO retries only shows in the reason until the
+    timeout.
     """
     if ng.status == CS.DELETE_IN_PROGRESS and not ng.is_control_plane:
         return _decide_group_delete(snapshot, ng, view, now, error)
     progress = group_progress(snapshot, ng, view)
+    failure = error or join_reasons(group_failures(snapshot, ng))
     status, reason = ng.status, ng.status_reason
     node_count = ng.node_count
     if progress.node_count is not None:
@@ -739,8 +829,8 @@ def _decide_group(snapshot, ng, view, now, error, pending):
         waiting = progress.reason or 'Helm release operation pending'
         if progress.done and not pending:
             status, reason = complete, None
-        elif error:
-            status, reason = failed, _cut(error, MAX_REASON)
+        elif failure:
+            status, reason = failed, _cut(failure, MAX_REASON)
         elif view.status in CS.STATUS_FAILED:
             status = failed
             reason = join_reasons([waiting], 'Cluster operation failed: ')
@@ -786,14 +876,24 @@ def _decide_group_delete(snapshot, ng, view, now, error):
 
 
 def _decide_running(snapshot, view, now):
-    error = provider_error(snapshot)
+    """Create, update or a settled cluster.
+
+    A terminal failure (see ``failure_fields``) fails the operation at
+    once; a part that is not done because of one of its machines' terminal
+    failures fails it too, even when that part's own status is settled.
+    """
+    error = infrastructure_failure(snapshot)
+    retrying = infrastructure_problem(snapshot)
     pending = snapshot.release_pending
     by_uuid = {ng.uuid: ng for ng in view.nodegroups}
     groups, blockers, failures = [], [], []
     if not any(ng.is_control_plane for ng in view.nodegroups):
         progress = control_plane_progress(snapshot, None, view.kube_version)
         if not progress.done:
-            blockers.append(progress.reason)
+            if machine_failures(control_plane_machines(snapshot)):
+                failures.append(progress.reason)
+            else:
+                blockers.append(progress.reason)
     for ng in sorted(view.nodegroups, key=lambda n: (n.name, n.uuid)):
         decision, progress = _decide_group(snapshot, ng, view, now, error,
                                            pending)
@@ -803,7 +903,12 @@ def _decide_running(snapshot, view, now):
             failures.append(progress.reason or "nodegroup '%s': %s" % (
                 ng.name, decision.status_reason))
         elif decision.status not in CS.STATUS_FAILED and not progress.done:
-            blockers.append(progress.reason)
+            if group_failures(snapshot, ng):
+                failures.append(progress.reason)
+            else:
+                blockers.append(progress.reason)
+    # What CAPO is retrying comes first: it is why the rest waits.
+    first = [retrying] if retrying else []
     blockers = cluster_blockers(snapshot) + sorted(set(blockers))
     if pending:
         blockers.append('Helm release operation pending')
@@ -814,19 +919,19 @@ def _decide_running(snapshot, view, now):
         seconds = _timeout_seconds(view, view.status)
         if error:
             status, reason = failed, _cut(error, MAX_REASON)
-        elif not blockers and not groups_busy and not failures:
+        elif not (first or blockers or groups_busy or failures):
             status, reason = complete, None
         elif _expired(view.started_at, seconds, now):
             status = failed
             reason = join_reasons(
-                sorted(set(blockers + failures)) or _busy(groups),
+                first + sorted(set(blockers + failures)) or _busy(groups),
                 'Timed out after %s waiting for: ' % _duration(seconds))
         elif failures:
             status = failed
             reason = join_reasons(sorted(failures), 'Nodegroup failed: ')
         else:
             status = view.status
-            reason = join_reasons(blockers or _busy(groups),
+            reason = join_reasons(first + blockers or _busy(groups),
                                   'Waiting for: ')
     elif groups_busy:
         status = CS.UPDATE_IN_PROGRESS

@@ -27,7 +27,9 @@ import pytest
 import yaml
 
 from magnum_capi_driver import conf
+from magnum_capi_driver import credentials
 from magnum_capi_driver import identity
+from magnum_capi_driver import kube
 from magnum_capi_driver import secrets
 from tests.fixtures import magnum as magnum_fixtures
 
@@ -432,6 +434,122 @@ def test_delete_when_the_owner_left_the_project(ks, kube_api, magnum_conf,
                                                  'demo-7')
     assert (result.user_id, result.outcome) == (user_id, outcome)
     assert stored_cloud(kube_api, 'demo-7')[0] is None
+
+
+# Crash safety: what an interrupted operation left is found and deleted.
+
+def _crashed_create(keystone, leaks, ctx, cluster):
+    """A credential made just before a crash kept it out of any Secret.
+
+    Exactly what a conductor killed between Keystone's answer and the
+    Secret write leaves: a live credential named for the cluster.
+    """
+    orphan = identity.create_application_credential(
+        identity.user_session(ctx), ctx.user_id, cluster)
+    leaks.append(orphan.secret)
+    return orphan
+
+
+def _referenced(kube_api, release, leaks):
+    secret, data = stored_cloud(kube_api, release)
+    leaks.append(yaml.safe_load(data['clouds.yaml'])['clouds']['openstack'][
+        'auth']['application_credential_secret'])
+    return secrets.credential_reference(secret)[0]
+
+
+def test_retried_create_deletes_the_credential_a_crash_orphaned(ks,
+                                                                kube_api):
+    keystone, leaks = ks
+    ctx = keystone.request_context()
+    cluster = Cluster()
+    orphan = _crashed_create(keystone, leaks, ctx, cluster)
+    identity.create_cluster_credentials(ctx, kube_api, NAMESPACE, 'demo-9',
+                                        cluster)
+    referenced = _referenced(kube_api, 'demo-9', leaks)
+    assert referenced != orphan.id
+    assert live_credentials(keystone, ctx.user_id, cluster) == [referenced]
+
+
+def test_retry_keeps_the_referenced_credential_and_deletes_the_orphan(
+        ks, kube_api):
+    """The Secret was written; a later run (rotation) crashed midway."""
+    keystone, leaks = ks
+    ctx = keystone.request_context()
+    cluster = Cluster()
+    other = Cluster()
+    identity.create_cluster_credentials(ctx, kube_api, NAMESPACE, 'demo-10',
+                                        cluster)
+    referenced = _referenced(kube_api, 'demo-10', leaks)
+    _crashed_create(keystone, leaks, ctx, cluster)
+    unrelated = _crashed_create(keystone, leaks, ctx, other)
+    identity.create_cluster_credentials(ctx, kube_api, NAMESPACE, 'demo-10',
+                                        cluster)
+    assert _referenced(kube_api, 'demo-10', leaks) == referenced
+    assert live_credentials(keystone, ctx.user_id, cluster) == [referenced]
+    assert live_credentials(keystone, ctx.user_id, other) == [unrelated.id]
+
+
+class MagnumCluster(Cluster):
+    """What credentials.delete reads of a Magnum cluster."""
+
+    def __init__(self, user_id, stack_id):
+        super().__init__()
+        self.user_id = user_id
+        self.stack_id = stack_id
+
+
+def _labelled(api, plural, version, cluster):
+    return [o['metadata']['name'] for o in api.get(
+        version=version, namespace=NAMESPACE, url=plural,
+        params={'labelSelector': secrets.cluster_selector(cluster.uuid)}
+    ).json()['items']]
+
+
+def _lease(name, cluster_uuid):
+    return {'apiVersion': 'coordination.k8s.io/v1', 'kind': 'Lease',
+            'metadata': {'name': name, 'namespace': NAMESPACE, 'labels': {
+                secrets.CLUSTER_UUID_LABEL: cluster_uuid}},
+            'spec': {}}
+
+
+@pytest.mark.parametrize('stack_id', ['demo-11', None],
+                         ids=['release named', 'crash before stack_id'])
+def test_delete_removes_orphans_and_everything_labelled(
+        ks, kube_api, management_cluster, stack_id):
+    keystone, leaks = ks
+    ctx = keystone.request_context()
+    cluster = MagnumCluster(ctx.user_id, stack_id)
+    other = MagnumCluster(ctx.user_id, 'demo-12')
+    mgmt = kube.Kube(pykube.KubeConfig.from_file(
+        str(management_cluster.kubeconfig)))
+    for each in (cluster, other):
+        # What create_cluster writes before the release (the release name
+        # is what Magnum would have stored had it not crashed).
+        identity.create_cluster_credentials(ctx, mgmt.api, NAMESPACE,
+                                            each.stack_id or 'demo-13',
+                                            each)
+        _referenced(mgmt.api, each.stack_id or 'demo-13', leaks)
+        mgmt.create('Lease', NAMESPACE,
+                    _lease('lock-' + each.uuid, each.uuid))
+    _crashed_create(keystone, leaks, ctx, cluster)
+    assert len(live_credentials(keystone, ctx.user_id, cluster)) == 2
+    assert _labelled(mgmt.api, 'secrets', 'v1', cluster) == [
+        'demo-13-cloud-credentials' if stack_id is None
+        else 'demo-11-cloud-credentials']
+
+    credentials.delete(None, cluster, mgmt, NAMESPACE)
+    assert live_credentials(keystone, ctx.user_id, cluster) == []
+    assert _labelled(mgmt.api, 'secrets', 'v1', cluster) == []
+    assert _labelled(mgmt.api, 'leases', 'coordination.k8s.io/v1',
+                     cluster) == []
+    # Another cluster of the same user and namespace keeps everything.
+    assert len(live_credentials(keystone, ctx.user_id, other)) == 1
+    assert _labelled(mgmt.api, 'secrets', 'v1', other) == [
+        'demo-12-cloud-credentials']
+    assert len(_labelled(mgmt.api, 'leases', 'coordination.k8s.io/v1',
+                         other)) == 1
+    # A second poll finds nothing left and does not fail.
+    credentials.delete(None, cluster, mgmt, NAMESPACE)
 
 
 def admin_csr():

@@ -119,6 +119,30 @@ def test_running_machine_reports_node_and_address():
     assert spec['providerID'].startswith('openstack:///')
 
 
+@pytest.mark.parametrize('terminal,reason,severity,failure', [
+    (True, 'InstanceStateError', 'Error', ('UpdateError', 'no host')),
+    (False, 'OpenStackError', 'Warning', (None, None)),
+])
+def test_machine_error(terminal, reason, severity, failure):
+    """A failed server keeps the machine Provisioning, as CAPI shows it."""
+    m = machine(phase='Provisioning')
+    cluster = stored(samples.cluster(NS, 'c1'))
+    fault_set = faults.FaultSet(machine_errors={
+        (NS, 'c1', 'c1-small'): ('no host', terminal)})
+    writes = machine_ctl.reconcile(
+        m, cluster, env({m['metadata']['uid']: 9999}, fault_set))
+    status = [w for w in writes if w and w.status][0].body['status']
+    assert 'phase' not in status    # stays Provisioning
+    assert (status.get('failureReason'),
+            status.get('failureMessage')) == failure
+    conds = {c['type']: c for c in status['conditions']}
+    infra_cond = conds['InfrastructureReady']
+    assert (infra_cond['status'], infra_cond['reason'],
+            infra_cond['severity'], infra_cond['message']) == (
+        'False', reason, severity, 'no host')
+    assert conds['Ready']['severity'] == severity
+
+
 @pytest.mark.parametrize('phase,age,hung,releases', [
     ('Running', 999, False, False),    # first marks it Deleting
     ('Deleting', 5, False, False),
@@ -353,6 +377,18 @@ def test_provider_error():
             ready['severity']) == ('Ready', 'False', 'OpenStackError',
                                    'Error')
     assert 'ready' not in status
+
+
+def test_retried_provider_error():
+    fault_set = faults.FaultSet(provider_errors={
+        (NS, 'c1'): ('CreateError', 'quota exceeded', False)})
+    status, _ = _infra_writes(999, fault_set)
+    assert 'failureReason' not in status
+    assert 'failureMessage' not in status
+    ready = status['conditions'][0]
+    assert (ready['type'], ready['status'], ready['reason'],
+            ready['severity'], ready['message']) == (
+        'Ready', 'False', 'OpenStackError', 'Warning', 'quota exceeded')
 
 
 # Cluster.

@@ -97,7 +97,45 @@ UNHEALTHY = [
     ('no endpoint',
      dict(cluster=fx.make_cluster(host='', port=0)),
      'api', 'no API endpoint'),
+    ('terminal OpenStackCluster failure, conditions not caught up',
+     dict(cluster=healthy_cluster(),
+          osc=fx.make_osc('UpdateError', fx.LB_FILTER)),
+     'cluster', 'OpenStack network or load balancer failed: '
+                + fx.LB_FILTER),
+    ('terminal worker Machine failure',
+     dict(cluster=healthy_cluster(), extra_machines=[fx.make_machine(
+         'default-worker-9', 'default-worker',
+         failure=('UpdateError', 'instance state ERROR is unexpected'))]),
+     'workers', 'machine default-worker-9 failed: instance state ERROR is '
+                'unexpected'),
+    ('terminal control plane Machine failure',
+     dict(cluster=healthy_cluster(), extra_machines=[fx.make_machine(
+         'cp-9', None, failure=('UpdateError', 'The server was '
+                                               'unexpectedly deleted'))]),
+     'control_plane', 'machine cp-9 failed: The server was unexpectedly '
+                      'deleted'),
 ]
+
+
+def test_retried_infrastructure_error_alone_keeps_the_cluster_healthy():
+    """CAPO retries it; the Cluster's conditions say whether it matters."""
+    osc = fx.make_osc(conditions=[fx.cond(
+        'Ready', 'False', 'OpenStackError', 'failed to reconcile '
+        'bastion: 503', 'Warning')])
+    state, reason = health.decide_health(fx.snapshot(
+        cluster=healthy_cluster(), osc=osc))
+    assert state == HS.HEALTHY
+    assert reason['cluster'] == 'ok'
+
+
+def test_failed_machine_being_replaced_is_not_a_failure():
+    machine = fx.make_machine('default-worker-9', 'default-worker',
+                              deleting=True,
+                              failure=('UpdateError', 'instance ERROR'))
+    state, reason = health.decide_health(fx.snapshot(
+        cluster=healthy_cluster(), extra_machines=[machine]))
+    assert reason['workers'] == 'ok'
+    assert state == HS.HEALTHY
 
 
 @pytest.mark.parametrize('case,parts,key,expected', UNHEALTHY,
@@ -120,8 +158,9 @@ UNKNOWN = [
     ('management cluster unreachable',
      exceptions.ManagementClusterError(action='list Machines',
                                        error='connection refused'),
-     {'api': 'Management cluster could not be read: Could not list '
-             'Machines on the management cluster: connection refused.'}),
+     {'api': 'The state of the cluster could not be read from the '
+             'cluster management service; it is checked again at the '
+             'next poll.'}),
     ('Cluster missing', status.Snapshot(),
      {'api': 'Cluster object not found on the management cluster'}),
     ('Cluster deleting',

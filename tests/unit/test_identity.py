@@ -78,3 +78,36 @@ def test_app_credential_repr_hides_the_secret():
     cred = identity.AppCredential('id1', 'n', 'u', 'p', 'very-secret')
     assert 'very-secret' not in repr(cred)
     assert 'very-secret' not in repr(cred.reference())
+
+
+UUID = '0f2c6a52-7b64-4d49-9d11-2c1c6bb4d1a9'
+OTHER = '5b0e1d7e-3a51-4c8e-8e0b-7f36c0a1f2d4'
+
+
+@pytest.mark.parametrize('name, found', [
+    (identity.credential_name('demo', UUID, NOW), True),
+    (identity.credential_name('démo with-dashes-' + OTHER, UUID, NOW), True),
+    (identity.credential_name('x' * 300, UUID, NOW), True),
+    (identity.credential_name('demo', OTHER, NOW), False),
+    (identity.credential_name(UUID, OTHER, NOW), False),
+    ('magnum-demo-%s' % UUID, False),
+    ('my-own-%s-credential' % UUID, False),
+    ('', False),
+    (None, False),
+])
+def test_cluster_credential_is_found_by_its_name(name, found):
+    assert identity.is_cluster_credential(name, UUID) is found
+
+
+def test_orphaned_keeps_the_referenced_and_other_clusters():
+    mine = identity.credential_name('demo', UUID, NOW)
+    creds = [{'id': 'kept', 'name': mine},
+             {'id': 'orphan-2', 'name': mine},
+             {'id': 'orphan-1', 'name': mine},
+             {'id': 'other', 'name': identity.credential_name('demo', OTHER,
+                                                              NOW)},
+             {'id': 'users', 'name': 'ci-token'}]
+    assert identity.orphaned(creds, UUID, keep={'kept'}) == [
+        'orphan-1', 'orphan-2']
+    assert identity.orphaned(creds, UUID) == ['kept', 'orphan-1',
+                                              'orphan-2']

@@ -93,6 +93,17 @@ def test_credentials_secret_holds_clouds_yaml_and_references():
         'cluster-uuid')
 
 
+def test_every_secret_is_labelled_with_the_cluster_uuid():
+    """Deletion finds them by this label, whatever their names."""
+    written = [credentials()] + secrets.ca_secrets('ns', 'demo',
+                                                   'cluster-uuid', pems())
+    for secret in written:
+        assert secret['metadata']['labels'][
+            'magnum.openstack.org/cluster-uuid'] == 'cluster-uuid'
+    assert secrets.cluster_selector('cluster-uuid') == (
+        'magnum.openstack.org/cluster-uuid=cluster-uuid')
+
+
 def test_credential_secret_is_not_in_metadata():
     secret = credentials()
     assert 'cred-secret' not in repr(secret['metadata'])
@@ -135,7 +146,7 @@ def pems():
 
 
 def test_ca_secrets_are_capi_secrets_with_tls_keys():
-    built = secrets.ca_secrets('ns', 'demo', pems())
+    built = secrets.ca_secrets('ns', 'demo', 'uuid-1', pems())
     assert [s['metadata']['name'] for s in built] == [
         'demo-ca', 'demo-etcd', 'demo-proxy', 'demo-sa']
     for secret, kind in zip(built, secrets.CA_SECRETS):
@@ -150,7 +161,7 @@ def test_missing_certificate_is_refused():
     certificates = pems()
     del certificates['etcd']
     with pytest.raises(ValueError, match='etcd are missing'):
-        secrets.ca_secrets('ns', 'demo', certificates)
+        secrets.ca_secrets('ns', 'demo', 'uuid-1', certificates)
 
 
 def test_public_key_matches_private_key():

@@ -239,12 +239,6 @@ CREATE_PROGRESS = [
     ('no endpoint yet',
      dict(cluster=make_cluster(host='', port=0)),
      'Cluster: no API endpoint'),
-    ('machine failure is shown',
-     dict(mds=[make_md('default-worker', 2, ready=1)],
-          extra_machines=[make_machine(
-              'default-worker-9', 'default-worker',
-              failure=('InsufficientResources', 'No valid host'))]),
-     'machine default-worker-9 failed: No valid host'),
 ]
 
 
@@ -321,43 +315,145 @@ def test_ipv6_endpoint_is_bracketed():
     assert decide(snap, view()).api_address == 'https://[2001:db8::5]:443'
 
 
-PROVIDER_ERRORS = [
-    ('failure fields',
-     make_osc('CreateError', 'Failed to create load balancer: quota '
-                             'exceeded'),
-     'OpenStackCluster: CreateError: Failed to create load balancer: '
-     'quota exceeded'),
-    ('OpenStackError reason',
-     make_osc(conditions=[cond('APIServerIngressReady', 'False',
-                               'OpenStackError',
-                               'Failed to create load balancer: quota '
-                               'exceeded', 'Warning')]),
-     'OpenStackCluster: OpenStackError: Failed to create load balancer: '
-     'quota exceeded'),
-    ('severity Error',
-     make_osc(conditions=[cond('NetworkReady', 'False', 'SubnetError',
-                               'subnet 10.0.0.0/24 overlaps', 'Error')]),
-     'OpenStackCluster: SubnetError: subnet 10.0.0.0/24 overlaps'),
+def v1beta2_failed_machine(name, group, reason, message):
+    """A Machine read at v1beta2: failure fields under status.deprecated."""
+    found = make_machine(name, group)
+    found['status']['deprecated'] = {'v1beta1': {
+        'failureReason': reason, 'failureMessage': message}}
+    return found
+
+
+def retried_machine(name, group, severity='Warning'):
+    found = make_machine(name, group)
+    found['status'].pop('nodeRef')
+    found['status']['conditions'].append(cond(
+        'InfrastructureReady', 'False', 'InstanceCreateFailed',
+        'Quota exceeded for instances', severity))
+    return found
+
+
+LB_FILTER = ('failed to reconcile load balancer: filter matched more than '
+             'one resource')
+
+# CAPO records what it will not retry in the failure fields (terminal);
+# False conditions with severity Warning or Error and no failure fields are
+# errors it retries (transient). Rows: snapshot parts, terminal, text the
+# reason must hold.
+FAILURE_KINDS = [
+    ('OpenStackCluster failure fields (fatal handleUpdateOSCError)',
+     dict(osc=make_osc('UpdateError', LB_FILTER, conditions=[
+         cond('Ready', 'False', 'OpenStackError', LB_FILTER, 'Error')]),
+          kcp=None, mds=[]),
+     True, 'OpenStack network or load balancer failed: ' + LB_FILTER),
+    ('OpenStackCluster failureReason alone',
+     dict(osc=make_osc('UpdateError'), kcp=None, mds=[]),
+     True, 'OpenStack network or load balancer failed: UpdateError'),
+    ('worker Machine failure fields (server ERROR before its Node)',
+     dict(mds=[make_md('default-worker', 2, ready=1)],
+          extra_machines=[make_machine(
+              'default-worker-9', 'default-worker',
+              failure=('UpdateError', 'instance state ERROR is '
+                                      'unexpected'))]),
+     True, 'machine default-worker-9 failed: instance state ERROR is '
+           'unexpected'),
+    ('control plane Machine failure fields',
+     dict(kcp=make_kcp(3, ready=2), extra_machines=[make_machine(
+         'cp-9', None, failure=('UpdateError',
+                                'The server was unexpectedly deleted'))]),
+     True, 'machine cp-9 failed: The server was unexpectedly deleted'),
+    ('Machine read at v1beta2 (status.deprecated.v1beta1)',
+     dict(mds=[make_md('default-worker', 2, ready=1)],
+          extra_machines=[v1beta2_failed_machine(
+              'default-worker-9', 'default-worker', 'UpdateError',
+              'instance state ERROR is unexpected')]),
+     True, 'machine default-worker-9 failed: instance state ERROR'),
+    ('OpenStackError with severity Warning (retried)',
+     dict(osc=make_osc(conditions=[cond(
+         'Ready', 'False', 'OpenStackError',
+         'failed to reconcile load balancer: quota exceeded', 'Warning')]),
+          cluster=make_cluster('Provisioning', infra=False, cp=False),
+          kcp=None, mds=[]),
+     False, 'OpenStack network or load balancer, retrying: failed to '
+            'reconcile load balancer: quota exceeded'),
+    ('NetworkCreateFailed with severity Error (retried)',
+     dict(osc=make_osc(conditions=[cond(
+         'NetworkReady', 'False', 'NetworkCreateFailed',
+         'Failed to reconcile network: 503 Service Unavailable',
+         'Error')]), kcp=None, mds=[]),
+     False, 'retrying: Failed to reconcile network: 503 Service '
+            'Unavailable'),
+    ('Machine InfrastructureReady Warning (retried)',
+     dict(mds=[make_md('default-worker', 2, ready=1)],
+          extra_machines=[retried_machine('default-worker-9',
+                                          'default-worker')]),
+     False, 'machine default-worker-9, retrying: Quota exceeded for '
+            'instances'),
+    ('failed Machine being deleted (remediation under way)',
+     dict(mds=[make_md('default-worker', 2, ready=1)],
+          extra_machines=[make_machine(
+              'default-worker-9', 'default-worker', deleting=True,
+              failure=('UpdateError', 'instance state ERROR'))]),
+     False, '1 of 2 replicas ready'),
 ]
 
 
-@pytest.mark.parametrize('case,osc,expected', PROVIDER_ERRORS,
-                         ids=[c[0] for c in PROVIDER_ERRORS])
-def test_provider_error_fails_create_at_once(case, osc, expected):
-    snap = snapshot(osc=osc, kcp=None, mds=[])
-    decision = decide(snap, view(), at=1)
-    assert decision.status == CS.CREATE_FAILED
-    assert decision.status_reason == expected
-    for group in decision.nodegroups:
-        assert group.status == CS.CREATE_FAILED
-        assert group.status_reason == expected
+@pytest.mark.parametrize('case,parts,terminal,text', FAILURE_KINDS,
+                         ids=[c[0] for c in FAILURE_KINDS])
+def test_terminal_fails_at_once_retried_waits_for_the_timeout(
+        case, parts, terminal, text):
+    early = decide(snapshot(**parts), view(), at=1)
+    late = decide(snapshot(**parts), view(), at=60)
+    assert text in early.status_reason
+    assert text in late.status_reason
+    assert late.status == CS.CREATE_FAILED
+    if terminal:
+        assert early.status == CS.CREATE_FAILED
+        assert not early.status_reason.startswith('Timed out')
+        assert any(g.status == CS.CREATE_FAILED and text in g.status_reason
+                   for g in early.nodegroups)
+    else:
+        assert early.status == CS.CREATE_IN_PROGRESS
+        assert early.status_reason.startswith('Waiting for: ')
+        assert all(g.status in (CS.CREATE_IN_PROGRESS, CS.CREATE_COMPLETE)
+                   for g in early.nodegroups)
+        assert late.status_reason.startswith('Timed out after 60 minutes')
 
 
-def test_provider_warning_does_not_fail():
+def test_failure_fields_by_api_version():
+    assert status.failure_fields({'status': {}}) is None
+    assert status.failure_fields(None) is None
+    assert status.failure_fields({'status': {'failureMessage': 'm'}}) == (
+        None, 'm')
+    assert status.failure_fields({'status': {'deprecated': {'v1beta1': {
+        'failureReason': 'r'}}}}) == ('r', None)
+
+
+def test_info_condition_is_neither_failure_nor_retry():
     osc = make_osc(conditions=[cond('APIServerIngressReady', 'False',
                                     'LoadBalancerPending', severity='Info')])
-    decision = decide(snapshot(osc=osc), view(), at=1)
-    assert decision.status == CS.CREATE_COMPLETE
+    snap = snapshot(osc=osc)
+    assert status.infrastructure_problem(snap) is None
+    assert decide(snap, view(), at=1).status == CS.CREATE_COMPLETE
+
+
+def test_retried_problem_clears_and_the_create_completes():
+    problem = make_osc(conditions=[cond('Ready', 'False', 'OpenStackError',
+                                        'quota exceeded', 'Warning')])
+    assert decide(snapshot(osc=problem), view(), at=30).status == \
+        CS.CREATE_IN_PROGRESS
+    assert decide(snapshot(), view(), at=31).status == CS.CREATE_COMPLETE
+
+
+def test_machine_failure_fails_an_update_of_a_settled_group():
+    """A group not in progress but held back by a failed machine."""
+    snap = snapshot(mds=[make_md('default-worker', 2, ready=1, current=3)],
+                    extra_machines=[make_machine(
+                        'default-worker-9', 'default-worker',
+                        failure=('UpdateError', 'instance ERROR'))])
+    v = view(CS.UPDATE_IN_PROGRESS, group_state=CS.UPDATE_COMPLETE)
+    decision = decide(snap, v, at=1)
+    assert decision.status == CS.UPDATE_FAILED
+    assert 'machine default-worker-9 failed' in decision.status_reason
 
 
 def test_create_timeout_says_what_never_became_ready():
@@ -776,8 +872,16 @@ DELETE = [
      status.Snapshot(openstack_cluster=make_osc('CreateError', 'quota'),
                      release_exists=False),
      CS.DELETE_IN_PROGRESS, False,
-     'Deleting: OpenStackCluster: CreateError: quota; still present: '
-     'OpenStackCluster'),
+     'Deleting: OpenStack network or load balancer failed: quota; still '
+     'present: OpenStackCluster'),
+    ('retried delete error is shown',
+     status.Snapshot(openstack_cluster=make_osc(conditions=[cond(
+         'Ready', 'False', 'OpenStackError',
+         'failed to delete router: 409', 'Warning')]),
+         release_exists=False),
+     CS.DELETE_IN_PROGRESS, False,
+     'Deleting: OpenStack network or load balancer, retrying: failed to '
+     'delete router: 409; still present: OpenStackCluster'),
     ('objects gone, release still there',
      status.Snapshot(release_exists=True),
      CS.DELETE_IN_PROGRESS, False, 'Deleting: still present: Helm release'),

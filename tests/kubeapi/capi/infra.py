@@ -94,13 +94,13 @@ def reconcile(osc, cluster, env):
     error = env.faults.provider_error(ns, cluster_name)
     status = objects.status(osc)
     if error:
-        reason, message = error
+        reason, message, terminal = error
         desired = {
-            'failureReason': reason,
-            'failureMessage': message,
+            'failureReason': reason if terminal else None,
+            'failureMessage': message if terminal else None,
             'conditions': cond.replace(status.get('conditions'), [
                 cond.v1beta1('Ready', False, 'OpenStackError', message,
-                             cond.ERROR)]),
+                             cond.ERROR if terminal else cond.WARNING)]),
         }
     elif status.get('ready') or env.waited(osc, env.timings.infrastructure):
         desired = ready_status(osc)

@@ -52,13 +52,39 @@ def next_phase(machine, cluster, env):
     elif phase == 'Provisioning':
         stuck = env.faults.machine_stuck(
             objects.namespace(machine), objects.cluster_name(machine),
-            deployment_name(machine))
+            deployment_name(machine)) or _error(machine, env)
         if not stuck and env.waited(machine, timings.server):
             return 'Provisioned'
     elif phase == 'Provisioned':
         if env.waited(machine, timings.node):
             return 'Running'
     return None
+
+
+def _error(machine, env):
+    return env.faults.machine_error(
+        objects.namespace(machine), objects.cluster_name(machine),
+        deployment_name(machine))
+
+
+def failed_status(status, error):
+    """A Provisioning machine's status once its server failed.
+
+    As CAPI shows CAPO's errors: a terminal one in the failure fields it
+    copies from the OpenStackMachine, one CAPO retries only in
+    InfrastructureReady (mirrored from the OpenStackMachine's Ready).
+    """
+    message, terminal = error
+    infra = cond.v1beta1(
+        'InfrastructureReady', False,
+        'InstanceStateError' if terminal else 'OpenStackError', message,
+        cond.ERROR if terminal else cond.WARNING)
+    parts = [c for c in status['conditions'] if c['type'] not in (
+        'Ready', 'InfrastructureReady')] + [infra]
+    status = dict(status, conditions=[cond.summary('Ready', parts)] + parts)
+    status['failureReason'] = 'UpdateError' if terminal else None
+    status['failureMessage'] = message if terminal else None
+    return status
 
 
 def desired_status(machine, phase):
@@ -128,8 +154,14 @@ def reconcile(machine, cluster, env):
             writes.append(actions.patch(
                 kinds.MACHINE, machine,
                 {'spec': {'providerID': provider_id}}))
+    desired = desired_status(machine, phase)
+    error = _error(machine, env) if phase == 'Provisioning' else None
+    if error:
+        desired = failed_status(desired, error)
+    elif objects.status(machine).get('failureReason'):
+        desired.update(failureReason=None, failureMessage=None)
     writes.append(actions.status_write(
-        kinds.MACHINE, machine, desired_status(machine, phase), env.stamp))
+        kinds.MACHINE, machine, desired, env.stamp))
     return writes
 
 

@@ -62,9 +62,30 @@ class Simulator:
 
     def provider_error(self, namespace, cluster, reason='CreateError',
                        message='Failed to create the cluster network: '
-                       'quota exceeded'):
-        """CAPO reports a terminal error on the cluster's OpenStackCluster."""
-        self._faults.provider_error(namespace, cluster, reason, message)
+                       'quota exceeded', terminal=True):
+        """CAPO reports an error on the cluster's OpenStackCluster.
+
+        Terminal, as CAPO's fatal errors: failureReason/failureMessage and
+        Ready False (OpenStackError, severity Error). Otherwise an error
+        CAPO retries: Ready False (OpenStackError, severity Warning) and no
+        failure fields. Either way the infrastructure is not ready.
+        """
+        self._faults.provider_error(namespace, cluster, reason, message,
+                                    terminal)
+
+    def machine_error(self, namespace, cluster, deployment=None,
+                      message='Quota exceeded for instances',
+                      terminal=True):
+        """Servers of this deployment (None: the control plane) fail.
+
+        Terminal, as CAPO's OpenStackMachine whose server went to ERROR
+        before it had a Node: the Machine gets failureReason UpdateError
+        and failureMessage. Otherwise an error CAPO retries: the Machine's
+        InfrastructureReady is False with severity Warning. Either way the
+        machine stays Provisioning.
+        """
+        self._faults.machine_error(namespace, cluster, deployment, message,
+                                   terminal)
 
     def machines_never_ready(self, namespace, cluster, deployment=None):
         """Servers of this deployment (None: the control plane) never come
