@@ -41,7 +41,8 @@ class Simulator:
     cluster takes realistic minutes to come up; tests use thousands.
     """
 
-    def __init__(self, api_url, speed=1.0, tick=None, timings=None):
+    def __init__(self, api_url, speed=1.0, tick=None, timings=None,
+                 timeout=2.0):
         if speed <= 0:
             raise ValueError('speed must be positive, got %r' % (speed,))
         self.api_url = api_url
@@ -51,7 +52,7 @@ class Simulator:
         self.ticks = 0
         self.errors = 0
         self._faults = faults_mod.Faults()
-        self._client = client_mod.Client(api_url)
+        self._client = client_mod.Client(api_url, timeout=timeout)
         self._clock = timing.Clock()
         self._random = random.Random()
         self._stop = threading.Event()
