@@ -134,8 +134,27 @@ identity_opts = [
                     'the only region in the catalog.'),
 ]
 
+observe_opts = [
+    cfg.IntOpt('status_view_max_age',
+               default=30,
+               min=0,
+               help='Staleness bound, in seconds, of the view of the '
+                    'management cluster that each conductor process keeps '
+                    'up to date with watches and from which status and '
+                    'health polls take their snapshots. A poll never '
+                    'decides from a view older than this: it reads its '
+                    'cluster directly instead. Each watch lasts two thirds '
+                    'of this (at least 5 seconds). 0 disables the view: '
+                    'every poll reads its cluster directly. The view lists '
+                    'and watches Clusters, KubeadmControlPlanes, '
+                    'OpenStackClusters, MachineDeployments, Machines and '
+                    'Helm release Secrets (metadata only) in all '
+                    'namespaces; without that permission polls read '
+                    'directly.'),
+]
+
 ALL_OPTS = (management_cluster_opts + helm_opts + timeout_opts + lock_opts
-            + label_opts + identity_opts)
+            + label_opts + identity_opts + observe_opts)
 
 
 def register_opts(conf):

@@ -25,6 +25,7 @@ from magnum_capi_driver import kube
 from magnum_capi_driver import labels
 from magnum_capi_driver import locks
 from magnum_capi_driver import names
+from magnum_capi_driver import observe
 from magnum_capi_driver import refusals
 from magnum_capi_driver import spec
 from magnum_capi_driver import status
@@ -196,9 +197,12 @@ class Driver(driver.Driver):
         """Render (from the database by default) and apply, lock held."""
         cluster_spec, chart_values, members = (
             render or (lambda: self._render_valid(context, cluster)))()
-        self.helm().apply_if_changed(
-            self._namespace(cluster), cluster.stack_id, chart_values,
-            cluster_spec.chart_version, install=install)
+        try:
+            self.helm().apply_if_changed(
+                self._namespace(cluster), cluster.stack_id, chart_values,
+                cluster_spec.chart_version, install=install)
+        finally:
+            observe.wrote(cluster)
         for ng in members:
             if not (ng.is_default or ng.stack_id):
                 ng.stack_id = cluster.stack_id
@@ -326,9 +330,13 @@ class Driver(driver.Driver):
         kube_client, namespace = self.kube(), self._namespace(cluster)
         with _in_tenant_terms(cluster, 'delete'):
             with locks.cluster_lock(kube_client, namespace, cluster.uuid):
-                self.helm().uninstall(namespace, cluster.stack_id)
+                try:
+                    self.helm().uninstall(namespace, cluster.stack_id)
+                finally:
+                    observe.wrote(cluster)
             kube.note_delete_request(kube_client, namespace,
                                      cluster.stack_id, _now())
+            observe.wrote(cluster)
 
     # -- nodegroups -----------------------------------------------------------
 
@@ -429,7 +437,7 @@ class Driver(driver.Driver):
         namespace = self._namespace(cluster)
         if snapshot is None:
             try:
-                snapshot = self._snapshot(cluster, namespace)
+                snapshot = self._snapshot(cluster)
             except exceptions.ManagementClusterError as exc:
                 LOG.warning('Status of cluster %s not updated: %s',
                             cluster.uuid, exc)
@@ -465,21 +473,25 @@ class Driver(driver.Driver):
 
     @staticmethod
     def _deployment_names(cluster, nodegroups):
+        """MachineDeployment names, also before Magnum stored stack_id.
+
+        A poll may read the cluster while its create is still running;
+        the release name is the one create_cluster chooses.
+        """
+        release = cluster.stack_id or names.release_name(cluster.name,
+                                                         cluster.uuid)
         groups = names.node_group_names(
             [ng for ng in nodegroups if ng.role != 'master'])
-        return {uuid: names.machine_deployment_name(cluster.stack_id, group)
+        return {uuid: names.machine_deployment_name(release, group)
                 for uuid, group in groups.items()}
 
-    def _snapshot(self, cluster, namespace):
+    @staticmethod
+    def _snapshot(cluster, for_status=True):
         """Observe the cluster's CAPI objects (none before its release)."""
         if not cluster.stack_id:
             return status.Snapshot(cluster=None, openstack_cluster=None,
                                    control_plane=None)
-        kube_client = self.kube()
-        return status.Snapshot(
-            release_started_at=kube.release_started_at(
-                kube_client, namespace, cluster.stack_id),
-            **kube.cluster_objects(kube_client, namespace, cluster.stack_id))
+        return observe.snapshot(cluster, for_status)
 
     @staticmethod
     def _timeouts(cluster):
@@ -533,9 +545,11 @@ class Monitor(object):
         nodegroup whose operation ended after its cluster completed.
         """
         cluster = self._cluster
+        # Only these go on to a status pass, which needs the whole snapshot.
+        for_status = (cluster.status.endswith('_COMPLETE')
+                      or cluster.status == Status.UPDATE_FAILED)
         try:
-            snapshot = self._driver._snapshot(
-                cluster, self._driver._namespace(cluster))
+            snapshot = self._driver._snapshot(cluster, for_status)
         except exceptions.ManagementClusterError as exc:
             LOG.warning('Health of cluster %s unknown: %s', cluster.uuid,
                         exc)

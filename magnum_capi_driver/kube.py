@@ -8,6 +8,7 @@ a message that names what was attempted, never a request body.
 """
 
 import functools
+import json
 import threading
 
 import pykube
@@ -31,6 +32,14 @@ KINDS = {
 }
 
 DELETE_MACHINE_ANNOTATION = 'cluster.x-k8s.io/delete-machine'
+HELM_SELECTOR = 'owner=helm'
+
+# Ask for PartialObjectMetadata (metadata only); plain JSON if the server
+# cannot transform.
+METADATA_LIST = ('application/json;as=PartialObjectMetadataList;'
+                 'g=meta.k8s.io;v=v1,application/json')
+METADATA_WATCH = ('application/json;as=PartialObjectMetadata;'
+                  'g=meta.k8s.io;v=v1,application/json')
 
 _clients = {}
 _clients_lock = threading.Lock()
@@ -41,8 +50,13 @@ def client(kubeconfig_file='', context=''):
     key = (kubeconfig_file, context)
     with _clients_lock:
         if key not in _clients:
-            _clients[key] = Kube(_load_config(kubeconfig_file, context))
+            _clients[key] = new_client(kubeconfig_file, context)
         return _clients[key]
+
+
+def new_client(kubeconfig_file='', context=''):
+    """A client with a session of its own (a watch holds a connection)."""
+    return Kube(_load_config(kubeconfig_file, context))
 
 
 def _load_config(kubeconfig_file, context):
@@ -122,6 +136,53 @@ class Kube(object):
         response.raise_for_status()
         return response.json().get('items') or []
 
+    @_translate_errors('list %(kind)s in %(ns)s')
+    def list_metadata(self, kind, namespace, label_selector=None):
+        """The metadata of the matching objects, without their bodies."""
+        params = {'labelSelector': label_selector} if label_selector else None
+        response = self._call('GET', kind, namespace, params=params,
+                              headers={'Accept': METADATA_LIST})
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        return [{'metadata': item.get('metadata') or {}}
+                for item in response.json().get('items') or []]
+
+    def list_raw(self, kind, namespace, params, metadata_only=False):
+        """One LIST answer, unchecked: (HTTP status, decoded body)."""
+        headers = {'Accept': METADATA_LIST} if metadata_only else None
+        response = self._call('GET', kind, namespace, params=params,
+                              headers=headers)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, {}
+
+    def watch(self, kind, namespace, params, read_timeout,
+              metadata_only=False):
+        """The events of one WATCH request, decoded, until it ends.
+
+        A non-200 answer is turned into one ERROR event carrying its
+        Status; transport failures raise requests exceptions.
+        """
+        params = dict(params, watch='true')
+        headers = {'Accept': METADATA_WATCH} if metadata_only else None
+        response = self._call('GET', kind, namespace, params=params,
+                              headers=headers, stream=True,
+                              timeout=(10, read_timeout))
+        with response:
+            if response.status_code != 200:
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = {}
+                yield {'type': 'ERROR', 'object': dict(
+                    body, code=body.get('code', response.status_code))}
+                return
+            for line in response.iter_lines():
+                if line:
+                    yield json.loads(line)
+
     def ensure_namespace(self, namespace):
         """Create the project's namespace unless it exists."""
         if self.get('Namespace', None, namespace) is None:
@@ -179,53 +240,42 @@ def delete_labelled(kube, kinds, namespace, selector):
 
 
 def cluster_objects(kube, namespace, release):
-    """Every CAPI object of one cluster, as raw v1beta1 dicts.
+    """The CAPI objects of one cluster, as raw v1beta1 dicts.
 
-    Five requests whatever the cluster's size. Objects are matched by the
-    Cluster name they declare (spec.clusterName), which CAPI requires, rather
-    than by chart-specific labels.
+    Five requests, each by name or by CAPI's cluster-name label, so what
+    is read does not grow with the other clusters of the namespace. The
+    control plane and infrastructure are those the Cluster refers to;
+    without a Cluster, those labelled with its name (CAPI labels what a
+    Cluster refers to).
     """
+    selector = '%s=%s' % (status.CLUSTER_NAME_LABEL, release)
     cluster = kube.get('Cluster', namespace, release)
-    spec = (cluster or {}).get('spec', {})
-    cp_name = (spec.get('controlPlaneRef') or {}).get(
-        'name', release + '-control-plane')
-    infra_name = (spec.get('infrastructureRef') or {}).get('name')
-    control_plane = kube.get('KubeadmControlPlane', namespace, cp_name)
-    infra = [o for o in kube.list('OpenStackCluster', namespace)
-             if _belongs(o, release, infra_name)]
-    deployments = [o for o in kube.list('MachineDeployment', namespace)
-                   if o.get('spec', {}).get('clusterName') == release]
-    machines = [o for o in kube.list('Machine', namespace)
-                if o.get('spec', {}).get('clusterName') == release]
-    return dict(cluster=cluster, openstack_cluster=infra[0] if infra else None,
-                control_plane=control_plane,
-                machine_deployments=deployments, machines=machines)
+    spec = (cluster or {}).get('spec') or {}
+
+    def referred(kind, ref):
+        name = (spec.get(ref) or {}).get('name')
+        if cluster is not None and name:
+            return kube.get(kind, namespace, name)
+        found = kube.list(kind, namespace, selector)
+        return found[0] if found else None
+
+    return dict(
+        cluster=cluster,
+        openstack_cluster=referred('OpenStackCluster', 'infrastructureRef'),
+        control_plane=referred('KubeadmControlPlane', 'controlPlaneRef'),
+        machine_deployments=tuple(kube.list('MachineDeployment', namespace,
+                                            selector)),
+        machines=tuple(kube.list('Machine', namespace, selector)))
 
 
-def _belongs(obj, release, infra_name):
-    meta = obj.get('metadata', {})
-    if infra_name:
-        return meta.get('name') == infra_name
-    labels = meta.get('labels') or {}
-    return (labels.get('cluster.x-k8s.io/cluster-name') == release
-            or labels.get('capi.stackhpc.com/cluster') == release
-            or meta.get('name') == release)
+def release_revisions(kube, namespace, release):
+    """Metadata of the Secrets in which Helm keeps the release's revisions.
 
-
-def release_started_at(kube, namespace, release):
-    """When the newest Helm revision of the release was written.
-
-    Helm stores each revision as a Secret; the newest one's creation time is
-    when the current operation (install, upgrade) started, which is what
-    update timeouts are measured from.
+    Metadata only: the labels say all the status needs, and a revision's
+    payload (the whole rendered manifest) is tens of kilobytes.
     """
-    secrets = kube.list('Secret', namespace,
-                        'owner=helm,name=%s' % release)
-    if not secrets:
-        return None
-    newest = max(secrets, key=lambda s: int(
-        (s['metadata'].get('labels') or {}).get('version', '0')))
-    return status.parse_time(newest['metadata'].get('creationTimestamp'))
+    return kube.list_metadata('Secret', namespace,
+                              HELM_SELECTOR + ',name=%s' % release)
 
 
 def note_delete_request(kube, namespace, release, moment):

@@ -102,7 +102,9 @@ class Snapshot:
     is None when unknown; ``release_pending`` is True while Helm reports a
     pending install or upgrade, so that nothing completes before the new
     manifests are applied; ``release_started_at`` is when the newest Helm
-    revision was written.
+    revision was written (all three from the labels of Helm's revision
+    Secrets). ``observed_at`` is when the objects were known current (the
+    shared view may be up to its staleness bound old).
     """
     cluster: dict = None
     openstack_cluster: dict = None

@@ -24,6 +24,7 @@ from oslo_service import loopingcall
 from magnum_capi_driver import cloud
 from magnum_capi_driver import driver
 from magnum_capi_driver import kube
+from magnum_capi_driver import observe
 from tests.fixtures import cloud as cloud_fixtures
 from tests.fixtures import keystone as keystone_fixture
 from tests.fixtures import magnum as magnum_fixtures
@@ -82,6 +83,17 @@ class Stack(object):
         except exception.ClusterNotFound:
             return None
 
+    def poll_health(self, cluster_uuid):
+        """One pass of Magnum's real periodic health job for one cluster."""
+        ctx = self.admin_context()
+        cluster = objects.Cluster.get_by_uuid(ctx, cluster_uuid)
+        try:
+            periodic.ClusterHealthUpdateJob(ctx,
+                                            cluster).update_health_status()
+        except loopingcall.LoopingCallDone:
+            pass
+        return objects.Cluster.get_by_uuid(ctx, cluster_uuid)
+
     def wait_for(self, cluster_uuid, wanted, timeout=60, interval=0.05,
                  progress=None):
         """Poll until the cluster reaches wanted (None: gone from the DB).
@@ -108,6 +120,16 @@ class Stack(object):
         raise AssertionError('cluster still %s (%s) after %ss' % (
             cluster.status if cluster else None,
             cluster.status_reason if cluster else '', timeout))
+
+    @staticmethod
+    def wait_until_view_is_cut_off(timeout=30):
+        """Until the driver's shared view knows it cannot be refreshed."""
+        view = observe.shared_view()
+        deadline = time.monotonic() + timeout
+        while view.age() is not None:
+            if time.monotonic() > deadline:
+                raise AssertionError('the shared view still looks current')
+            time.sleep(0.05)
 
     def age(self, cluster_uuid, minutes):
         """Move the cluster's creation back in time, as if minutes passed."""
@@ -163,3 +185,4 @@ def standalone(helm_binary=None, speed=60.0):
 def _reset_driver_caches():
     driver.Driver._helm = None
     kube._clients.clear()
+    observe.reset()

@@ -43,6 +43,10 @@ class Conflict(ApiError):
     code, reason = 409, 'Conflict'
 
 
+class NotAcceptable(ApiError):
+    code, reason = 406, 'NotAcceptable'
+
+
 class Gone(ApiError):
     code, reason = 410, 'Expired'
 
@@ -53,6 +57,19 @@ class UnsupportedMediaType(ApiError):
 
 class Invalid(ApiError):
     code, reason = 422, 'Invalid'
+
+
+class TooLargeResourceVersion(ApiError):
+    """A resourceVersion the server has not reached (after waiting)."""
+    code, reason = 504, 'Timeout'
+
+    def __init__(self, wanted, current):
+        super().__init__(
+            'Too large resource version: %d, current: %d' % (
+                wanted, current),
+            {'causes': [{'reason': 'ResourceVersionTooLarge',
+                         'message': 'Too large resource version'}],
+             'retryAfterSeconds': 1})
 
 
 class Injected(ApiError):

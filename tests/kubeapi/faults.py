@@ -6,7 +6,9 @@ import time
 
 Request = collections.namedtuple(
     'Request', 'method path query client status time verb resource '
-               'namespace name subresource')
+               'namespace name subresource bytes accept')
+# Bytes of the response body (all events of a watch) and the Accept header.
+Request.__new__.__defaults__ = (0, '')
 
 
 class RequestLog:
@@ -33,9 +35,11 @@ class RequestLog:
             return len(self._items)
 
     def filter(self, method=None, verb=None, resource=None, client=None,
-               status=None, path=None, namespace=None, name=None):
+               status=None, path=None, namespace=None, name=None,
+               since=None):
         """Requests matching every given criterion; ``client`` matches the
-        start of the User-Agent, ``path`` a substring."""
+        start of the User-Agent, ``path`` a substring, ``since`` the
+        ``time.time()`` at or after which the request ended."""
         def wanted(r):
             return ((method is None or r.method == method.upper())
                     and (verb is None or r.verb == verb)
@@ -44,11 +48,16 @@ class RequestLog:
                     and (status is None or r.status == status)
                     and (path is None or path in r.path)
                     and (namespace is None or r.namespace == namespace)
-                    and (name is None or r.name == name))
+                    and (name is None or r.name == name)
+                    and (since is None or r.time >= since))
         return [r for r in self if wanted(r)]
 
     def count(self, **criteria):
         return len(self.filter(**criteria))
+
+    def bytes(self, **criteria):
+        """Response bytes of the matching requests."""
+        return sum(r.bytes for r in self.filter(**criteria))
 
 
 class _Rule:

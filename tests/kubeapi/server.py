@@ -11,6 +11,7 @@ import json
 import select
 import socket
 import struct
+import threading
 import time
 import urllib.parse
 
@@ -28,6 +29,20 @@ VERSION = {'major': '1', 'minor': '35', 'gitVersion': 'v1.35.0',
            'compiler': 'gc', 'platform': 'linux/amd64'}
 MAX_WATCH_SECONDS = 1800
 SUBRESOURCES = ('status', 'scale')
+# A real API server sends a watch bookmark about once a minute, and one
+# two seconds before the watch's timeout.
+BOOKMARK_INTERVAL = 60.0
+PRE_TIMEOUT_BOOKMARK = 2.0
+# How long a request for a resourceVersion the server has not reached waits
+# for it before "Too large resource version" (the watch cache waits 3 s).
+TOO_LARGE_WAIT = 3.0
+META_GROUP_VERSION = 'meta.k8s.io/v1'
+# Metadata-only forms a verb may be asked for (Accept: ...;as=<form>).
+PARTIAL_FORMS = {
+    'get': ('PartialObjectMetadata',),
+    'list': ('PartialObjectMetadataList',),
+    'watch': ('PartialObjectMetadata', 'PartialObjectMetadataList'),
+}
 
 
 class Route:
@@ -72,6 +87,45 @@ def _verb(method, route, query):
             'DELETE': 'delete'}.get(method, method.lower())
 
 
+def negotiate(accept, verb):
+    """The metadata-only form asked for, or None for whole objects.
+
+    Accept lists media types in order of preference; ``as=`` asks for a
+    transformed form. Transforms this server does not offer (``Table``,
+    protobuf) are skipped, as a real server falls back to the next one; a
+    header offering only transforms it cannot serve is refused (406).
+    """
+    plain_refused = False
+    for entry in (accept or '').split(','):
+        parts = [p.strip() for p in entry.split(';')]
+        media = parts[0].lower()
+        params = dict(p.split('=', 1) for p in parts[1:] if '=' in p)
+        json_like = media in ('application/json', '*/*', 'application/*',
+                              '')
+        if 'as' not in params:
+            if json_like or media.startswith('application/vnd.kubernetes'):
+                return None
+            plain_refused = True
+            continue
+        if (json_like and params.get('g') == 'meta.k8s.io'
+                and params.get('v') in ('v1', 'v1beta1')
+                and params['as'] in PARTIAL_FORMS.get(verb, ())):
+            return params['as']
+    if accept and not plain_refused:
+        raise errors.NotAcceptable(
+            'only the following media types are accepted: application/json'
+            ', application/json;as=PartialObjectMetadata(List);g=meta.k8s.io'
+            ';v=v1')
+    return None
+
+
+def partial(obj):
+    """An object as PartialObjectMetadata: its metadata only."""
+    return {'kind': 'PartialObjectMetadata',
+            'apiVersion': META_GROUP_VERSION,
+            'metadata': obj.get('metadata') or {}}
+
+
 def _encode_continue(rv, key):
     raw = json.dumps({'rv': rv, 'after': list(key)}).encode()
     return base64.urlsafe_b64encode(raw).decode()
@@ -80,7 +134,7 @@ def _encode_continue(rv, key):
 def _decode_continue(token):
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return tuple(data['after'])
+        return int(data['rv']), tuple(data['after'])
     except (ValueError, KeyError, TypeError):
         raise errors.BadRequest('continue token %r is not valid' % token)
 
@@ -117,14 +171,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         self.query = dict(urllib.parse.parse_qsl(url.query,
                                                  keep_blank_values=True))
-        self.status_sent = 0
+        self.status_sent = self.bytes_sent = 0
+        self.form = self.route = self.verb = None
+        self.url_path = url.path
+        self.logged = False
         route = verb = resource = None
         try:
             body = self._read_body()
-            route = parse_path(url.path)
-            verb = _verb(self.command, route, self.query) if route \
-                else self.command.lower()
+            route = self.route = parse_path(url.path)
+            verb = self.verb = _verb(self.command, route, self.query) \
+                if route else self.command.lower()
             resource = route.plural if route else None
+            if route is not None and self.command == 'GET':
+                self.form = negotiate(self.headers.get('Accept', ''), verb)
             delay, status = self.server.faults.check(verb, resource)
             if delay:
                 time.sleep(delay)
@@ -136,20 +195,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._resource(route, verb, body)
         except errors.ApiError as exc:
             self._send(exc.code, exc.status())
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the client, or an outage, cut the connection
             self.close_connection = True
         except Exception as exc:  # a bug here must not hang the client
             self._send(500, errors.ApiError(
                 'internal error: %s: %s' % (exc.__class__.__name__,
                                             exc)).status())
         finally:
-            self.server.requests.append(faults.Request(
-                self.command, url.path, self.query,
-                self.headers.get('User-Agent', ''), self.status_sent,
-                time.time(), verb, resource,
-                route.namespace if route else None,
-                route.name if route else None,
-                route.subresource if route else None))
+            self._log_request()
+
+    def _log_request(self):
+        """Log the request once, before its last bytes leave: a client
+        that has read the answer finds it in the log."""
+        if self.logged:
+            return
+        self.logged = True
+        route = self.route
+        self.server.requests.append(faults.Request(
+            self.command, self.url_path, self.query,
+            self.headers.get('User-Agent', ''), self.status_sent,
+            time.time(), self.verb, route.plural if route else None,
+            route.namespace if route else None,
+            route.name if route else None,
+            route.subresource if route else None,
+            self.bytes_sent, self.headers.get('Accept', '')))
 
     def _read_body(self):
         self.content_type = ''
@@ -172,11 +241,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = body if isinstance(body, bytes) else json.dumps(
             body, separators=(',', ':')).encode()
         self.status_sent = code
+        self.bytes_sent += len(data)
         self.send_response(code)
         self.send_header('Content-Type', content_type)
         self.send_header('Content-Length', str(len(data)))
         self.send_header('Cache-Control', 'no-cache, private')
         self.end_headers()
+        self._log_request()
         self.wfile.write(data)
 
     # -- discovery and non-resource paths ---------------------------------
@@ -294,22 +365,61 @@ class Handler(http.server.BaseHTTPRequestHandler):
         obj = self.store.get(rtype, route.namespace, route.name)
         if route.subresource == 'scale':
             return self._send(200, _scale(rtype, obj))
+        if self.form and not route.subresource:
+            return self._send(200, partial(obj))
         self._send(200, self._render(obj, api_version))
 
+    def _requested_rv(self):
+        """The request's resourceVersion as a number, None if unset/0."""
+        rv = self.query.get('resourceVersion', '')
+        if rv in ('', '0'):
+            return None
+        try:
+            return int(rv)
+        except ValueError:
+            raise errors.BadRequest('resourceVersion %r is not valid' % rv)
+
+    def _check_rv(self, rv, exact=True):
+        """410 for a version already compacted away (when that version
+        itself is wanted); wait, then 504, for one the server has not
+        reached."""
+        if rv is None:
+            return
+        if exact and rv < self.store.oldest_resource_version:
+            raise errors.Gone('too old resource version: %d (%d)' % (
+                rv, self.store.oldest_resource_version))
+        if not self.store.wait_for(rv, self.server.too_large_wait):
+            raise errors.TooLargeResourceVersion(
+                rv, int(self.store.resource_version))
+
     def _list(self, rtype, route, api_version, body):
+        self._check_rv(self._requested_rv(), exact=self.query.get(
+            'resourceVersionMatch') == 'Exact')
+        token = self.query.get('continue')
+        after = None
+        if token:
+            token_rv, after = _decode_continue(token)
+            if token_rv < self.store.oldest_resource_version:
+                raise errors.Gone(
+                    'The provided continue parameter is too old to display '
+                    'a consistent list result. You can start a new list '
+                    'without the continue parameter.')
         items, rv = self.store.list(rtype, route.namespace,
                                     self.query.get('labelSelector', ''),
                                     self.query.get('fieldSelector', ''))
         limit = int(self.query.get('limit') or 0)
-        token = self.query.get('continue')
-        if token:
-            after = _decode_continue(token)
+        if after is not None:
             items = [o for o in items if _key(o) > after]
         metadata = {'resourceVersion': rv, 'continue': ''}
         if limit and len(items) > limit:
             metadata['remainingItemCount'] = len(items) - limit
             items = items[:limit]
             metadata['continue'] = _encode_continue(rv, _key(items[-1]))
+        if self.form:
+            return self._send(200, {
+                'kind': 'PartialObjectMetadataList',
+                'apiVersion': META_GROUP_VERSION, 'metadata': metadata,
+                'items': [partial(o) for o in items]})
         self._send(200, {
             'kind': rtype.kind + 'List', 'apiVersion': api_version,
             'metadata': metadata,
@@ -433,6 +543,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # -- watch -----------------------------------------------------------
 
     def _watch(self, rtype, route, api_version, body):
+        """Events as a real watch serves them.
+
+        From resourceVersion unset or "0" (or with sendInitialEvents) the
+        current objects come first as ADDED; from a given version, the
+        events after it. A version already compacted away gets an ERROR
+        event with a 410 Status, one not reached yet an ERROR with 504
+        (Too large resource version). With allowWatchBookmarks, BOOKMARK
+        events carry the current resourceVersion once a minute and two
+        seconds before the timeout.
+        """
         labels = selectors.parse_labels(self.query.get('labelSelector', ''))
         field_reqs = selectors.parse_fields(
             self.query.get('fieldSelector', ''))
@@ -440,7 +560,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
         deadline = time.monotonic() + timeout
         initial_events = self.query.get('sendInitialEvents') == 'true'
-        rv = self.query.get('resourceVersion', '')
+        bookmarks = self.query.get('allowWatchBookmarks') == 'true'
+        requested = self._requested_rv()
+        render = (lambda obj: partial(obj)) if self.form else (
+            lambda obj: self._render(obj, api_version))
 
         def wanted(event):
             return (event.key == rtype.key
@@ -450,59 +573,97 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         labels, event.obj['metadata'].get('labels'))
                     and selectors.match_fields(field_reqs, event.obj))
 
-        with self.store.lock:
-            if initial_events or rv in ('', '0'):
+        error = None
+        initial = []
+        if initial_events or requested is None:
+            with self.store.lock:
                 initial, list_rv = self.store.list(
                     rtype, route.namespace,
                     self.query.get('labelSelector', ''),
                     self.query.get('fieldSelector', ''))
-                cursor = int(list_rv)
-            else:
-                initial = []
-                try:
-                    cursor = int(rv)
-                except ValueError:
-                    raise errors.BadRequest('resourceVersion %r is not '
-                                            'valid' % rv)
-                self.store.events_after(cursor)
+            cursor = int(list_rv)
+        else:
+            cursor = requested
+            try:
+                self._check_rv(requested)
+            except errors.ApiError as exc:
+                error = exc
         self.status_sent = 200
         self.send_response(200)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Transfer-Encoding', 'chunked')
         self.send_header('Cache-Control', 'no-cache, private')
         self.end_headers()
+        with self.server.watching_lock:
+            self.server.watching.add(self.connection)
+        try:
+            self._stream(rtype, route, api_version, error, initial, cursor,
+                         deadline, initial_events, bookmarks, wanted, render)
+        finally:
+            with self.server.watching_lock:
+                self.server.watching.discard(self.connection)
+
+    def _stream(self, rtype, route, api_version, error, initial, cursor,
+                deadline, initial_events, bookmarks, wanted, render):
+        if error is not None:
+            self._chunk({'type': 'ERROR', 'object': error.status()})
+            return self._end_chunks()
         for obj in initial:
-            self._chunk({'type': 'ADDED',
-                         'object': self._render(obj, api_version)})
+            self._chunk({'type': 'ADDED', 'object': render(obj)})
         if initial_events:
-            self._chunk({'type': 'BOOKMARK', 'object': {
-                'kind': rtype.kind, 'apiVersion': api_version,
-                'metadata': {'resourceVersion': str(cursor), 'annotations': {
-                    'k8s.io/initial-events-end': 'true'}}}})
-        while time.monotonic() < deadline and self._client_alive():
+            self._chunk({'type': 'BOOKMARK', 'object': self._bookmark(
+                rtype, api_version, cursor, {
+                    'k8s.io/initial-events-end': 'true'})})
+        next_bookmark = _next_bookmark(time.monotonic(), deadline) \
+            if bookmarks else None
+        while time.monotonic() < deadline and self._client_alive() \
+                and not self.server.stopping:
             with self.store.changed:
                 try:
                     events = self.store.events_after(cursor)
                 except errors.Gone as exc:
                     self._chunk({'type': 'ERROR', 'object': exc.status()})
                     break
-                if not events:
-                    self.store.changed.wait(
-                        min(1.0, max(0.0, deadline - time.monotonic())))
+                now = time.monotonic()
+                due = next_bookmark is not None and now >= next_bookmark
+                if not events and not due:
+                    wake = min(1.0, max(0.0, deadline - now))
+                    if next_bookmark is not None:
+                        wake = min(wake, max(0.0, next_bookmark - now))
+                    self.store.changed.wait(wake)
                     continue
-            cursor = events[-1].rv
-            for event in events:
-                if wanted(event):
-                    self._chunk({'type': event.type, 'object': self._render(
-                        copy.deepcopy(event.obj), api_version)})
+                if not events:
+                    cursor = int(self.store.resource_version)
+            if events:
+                cursor = events[-1].rv
+                for event in events:
+                    if wanted(event):
+                        self._chunk({'type': event.type, 'object': render(
+                            copy.deepcopy(event.obj))})
+                continue
+            self._chunk({'type': 'BOOKMARK', 'object': self._bookmark(
+                rtype, api_version, cursor)})
+            next_bookmark = _next_bookmark(time.monotonic(), deadline)
         self._end_chunks()
+
+    def _bookmark(self, rtype, api_version, rv, annotations=None):
+        meta = {'resourceVersion': str(rv)}
+        if annotations:
+            meta['annotations'] = annotations
+        if self.form:
+            return {'kind': 'PartialObjectMetadata',
+                    'apiVersion': META_GROUP_VERSION, 'metadata': meta}
+        return {'kind': rtype.kind, 'apiVersion': api_version,
+                'metadata': meta}
 
     def _chunk(self, event):
         data = json.dumps(event, separators=(',', ':')).encode() + b'\n'
+        self.bytes_sent += len(data)
         self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data))
         self.wfile.flush()
 
     def _end_chunks(self):
+        self._log_request()
         try:
             self.wfile.write(b'0\r\n\r\n')
             self.wfile.flush()
@@ -518,6 +679,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             return False
         return True
+
+
+def _next_bookmark(now, deadline):
+    """When the next bookmark is due (None: no more before the end)."""
+    due = min(now + BOOKMARK_INTERVAL, deadline - PRE_TIMEOUT_BOOKMARK)
+    return due if due > now else None
 
 
 def _key(obj):
@@ -561,11 +728,45 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, store, address=('127.0.0.1', 0)):
+    def __init__(self, store, address=('127.0.0.1', 0), fault_rules=None,
+                 request_log=None):
         self.store = store
-        self.faults = faults.Faults()
-        self.requests = faults.RequestLog()
+        self.faults = fault_rules or faults.Faults()
+        self.requests = request_log if request_log is not None \
+            else faults.RequestLog()
+        self.too_large_wait = TOO_LARGE_WAIT
+        self.stopping = False
+        self._connections = set()
+        self._connections_lock = threading.Lock()
+        self.watching = set()
+        self.watching_lock = threading.Lock()
         super().__init__(address, Handler)
+
+    def process_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def end_watches(self):
+        """Cut the connections that stream watches, as an outage does."""
+        with self.watching_lock:
+            connections = list(self.watching)
+        _cut(connections)
+
+    def drop_connections(self):
+        """End every open connection (watches included), as a stopping
+        API server does."""
+        self.stopping = True
+        with self._connections_lock:
+            connections = list(self._connections)
+        _cut(connections)
+        with self.store.changed:
+            self.store.changed.notify_all()
 
     def verify_request(self, request, client_address):
         """A refused connection is reset at once, before any request."""
@@ -574,3 +775,11 @@ class Server(http.server.ThreadingHTTPServer):
                                struct.pack('ii', 1, 0))
             return False
         return True
+
+
+def _cut(connections):
+    for connection in connections:
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -12,6 +12,7 @@ import datetime
 import random
 import string
 import threading
+import time
 import uuid
 
 from tests.kubeapi import crds as crd_defs
@@ -72,6 +73,9 @@ class Store:
         self._events = []
         self._event_rvs = []
         self._oldest_rv = 0
+        # How many events are kept for watches resuming from an older
+        # resourceVersion; older ones get 410 Gone, as after a compaction.
+        self.event_window = EVENT_WINDOW
         for name in INITIAL_NAMESPACES:
             self.create(self.registry.get(*NS_KEY), None,
                         {'apiVersion': 'v1', 'kind': 'Namespace',
@@ -116,6 +120,30 @@ class Store:
                      and selectors.match_fields(field_reqs, obj)]
             return items, str(self._rv)
 
+    @property
+    def oldest_resource_version(self):
+        """The oldest resourceVersion a watch or list may start from."""
+        with self.lock:
+            return self._oldest_rv
+
+    def wait_for(self, rv, timeout):
+        """Whether the store reaches ``rv`` within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while self._rv < rv:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.changed.wait(left)
+            return True
+
+    def compact(self):
+        """Forget every event so far, like an etcd compaction."""
+        with self.lock:
+            self._oldest_rv = self._rv
+            self._events, self._event_rvs = [], []
+            self.changed.notify_all()
+
     def events_after(self, rv):
         """Events newer than ``rv``; Gone when they left the window."""
         with self.lock:
@@ -143,8 +171,8 @@ class Store:
                       copy.deepcopy(obj))
         self._events.append(event)
         self._event_rvs.append(event.rv)
-        if len(self._events) > EVENT_WINDOW:
-            drop = len(self._events) - EVENT_WINDOW // 2
+        if len(self._events) > self.event_window:
+            drop = len(self._events) - self.event_window // 2
             self._oldest_rv = self._events[drop - 1].rv
             del self._events[:drop]
             del self._event_rvs[:drop]

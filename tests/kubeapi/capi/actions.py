@@ -101,6 +101,13 @@ def ensure_owner(obj, kind, owner, owner_kind, controller=False):
                  guarded=True)
 
 
+def ensure_label(obj, kind, key, value):
+    """A patch setting one label, or None if it is set already."""
+    if obj is None or objects.labels(obj).get(key) == value:
+        return None
+    return patch(kind, obj, {'metadata': {'labels': {key: value}}})
+
+
 def ensure_finalizer(obj, kind, finalizer):
     current = objects.finalizers(obj)
     if finalizer in current or objects.deleting(obj):

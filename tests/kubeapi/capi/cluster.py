@@ -1,6 +1,6 @@
 """CAPI's Cluster controller: phase, conditions, endpoint, owner references
-and the ordered teardown (workers, then control plane, then
-infrastructure)."""
+and cluster-name labels on the objects it refers to, and the ordered
+teardown (workers, then control plane, then infrastructure)."""
 
 from tests.kubeapi.capi import actions
 from tests.kubeapi.capi import conditions as cond
@@ -118,6 +118,12 @@ def reconcile(cluster, world, env):
                                            cluster, kinds.CLUSTER))
         writes.append(actions.ensure_owner(kcp, kinds.CONTROL_PLANE,
                                            cluster, kinds.CLUSTER))
+        # As CAPI's Cluster controller, which labels the objects the
+        # Cluster refers to with its name.
+        for kind, obj in ((kinds.OPENSTACK_CLUSTER, osc),
+                          (kinds.CONTROL_PLANE, kcp)):
+            writes.append(actions.ensure_label(
+                obj, kind, kinds.CLUSTER_NAME_LABEL, objects.name(cluster)))
         osc_endpoint = (objects.spec(osc).get('controlPlaneEndpoint')
                         if osc else None) or {}
         current = objects.spec(cluster).get('controlPlaneEndpoint') or {}
