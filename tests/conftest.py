@@ -5,5 +5,6 @@ pytest_plugins = [
     'tests.fixtures.kube',
     'tests.fixtures.keystone',
     'tests.fixtures.magnum',
+    'tests.fixtures.conductors',
     'tests.fixtures.openstack_api',
 ]
