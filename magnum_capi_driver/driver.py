@@ -38,6 +38,9 @@ Status = fields.ClusterStatus
 
 GONE = (Status.DELETE_IN_PROGRESS, Status.DELETE_COMPLETE)
 
+# How often an operation whose lock was taken over waits to apply again.
+LOCK_LOST_ATTEMPTS = 3
+
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc)
@@ -73,7 +76,7 @@ def _in_tenant_terms(cluster, action):
     try:
         yield
     except (exceptions.HelmError, exceptions.ManagementClusterError,
-            exceptions.ReleaseMissing) as exc:
+            exceptions.ReleaseMissing, exceptions.LockLost) as exc:
         LOG.error('Could not %s cluster %s: %s', action, cluster.uuid, exc)
         raise exceptions.ChangeFailed(action=action, cluster=cluster.name,
                                       uuid=cluster.uuid)
@@ -179,19 +182,31 @@ class Driver(driver.Driver):
         on_failure runs under the lock when this operation's own apply
         fails, so no later render picks up the failed intent.
         """
-        kube_client, namespace = self.kube(), self._namespace(cluster)
         with _in_tenant_terms(cluster, 'apply the change to'):
             ticket = locks.Ticket.take(self._lease(cluster))
-            with locks.cluster_lock(kube_client, namespace, cluster.uuid,
-                                    ticket) as held:
-                if held.served:
-                    return
+            for _ in range(LOCK_LOST_ATTEMPTS):
                 try:
-                    self._apply_held(context, cluster, held, install=install)
-                except Exception:
-                    if on_failure is not None:
-                        on_failure()
-                    raise
+                    return self._converge_once(context, cluster, ticket,
+                                               on_failure, install)
+                except exceptions.LockLost:
+                    LOG.warning('Lost the lock of cluster %s while applying '
+                                'a change; waiting to apply it again.',
+                                cluster.uuid)
+            raise exceptions.LockLost(cluster=cluster.uuid)
+
+    def _converge_once(self, context, cluster, ticket, on_failure, install):
+        with locks.cluster_lock(self.kube(), self._namespace(cluster),
+                                cluster.uuid, ticket) as held:
+            if held.served:
+                return
+            try:
+                self._apply_held(context, cluster, held, install=install)
+            except exceptions.LockLost:
+                raise
+            except Exception:
+                if on_failure is not None:
+                    on_failure()
+                raise
 
     def _apply_held(self, context, cluster, held, render=None,
                     install=False):
@@ -209,6 +224,9 @@ class Driver(driver.Driver):
                     if not (ng.is_default or ng.stack_id)})
         finally:
             observe.wrote(cluster)
+        if held.lost.is_set():
+            # Another conductor took over meanwhile and owns the outcome.
+            raise exceptions.LockLost(cluster=cluster.uuid)
         for ng in members:
             if not (ng.is_default or ng.stack_id):
                 ng.stack_id = cluster.stack_id

@@ -68,3 +68,13 @@ class ChangeFailed(exception.MagnumException):
                'later; if it keeps failing, your cloud operator can find '
                'the details under the cluster id %(uuid)s.')
     code = 503
+
+
+class LockLost(exception.MagnumException):
+    """The cluster's lock was taken over while this operation held it.
+
+    Its holder stalled past the lease; whatever it applied is not recorded,
+    and the change is applied again from the database.
+    """
+    message = 'The lock of cluster %(cluster)s was taken over.'
+    code = 409

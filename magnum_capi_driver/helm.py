@@ -19,6 +19,8 @@ from magnum_capi_driver import exceptions
 
 LOG = logging.getLogger(__name__)
 RevisionStatus = helm_models.ReleaseRevisionStatus
+PENDING = (RevisionStatus.PENDING_INSTALL, RevisionStatus.PENDING_UPGRADE,
+           RevisionStatus.PENDING_ROLLBACK, RevisionStatus.UNINSTALLING)
 CONF = conf.CONF
 
 
@@ -106,6 +108,7 @@ class Helm(object):
         cluster is being deleted); one uninstalled here is installed again.
         """
         chart = self._get_chart(chart_version)
+        recovered = []
 
         async def converge():
             try:
@@ -116,6 +119,8 @@ class Helm(object):
                     raise exceptions.ReleaseMissing(release=release)
                 current = None
             else:
+                if current.status in PENDING:
+                    recovered.append(current.status)
                 current = await self._proceedable(namespace, release,
                                                   current)
             if not await self._client.should_install_or_upgrade_release(
@@ -127,7 +132,18 @@ class Helm(object):
                 release, chart, values, namespace=namespace,
                 create_namespace=True, reset_values=True)
             return True
-        return self._run('install or upgrade', release, converge)
+        try:
+            return self._run('install or upgrade', release, converge)
+        except exceptions.HelmError:
+            if not recovered:
+                raise
+            # The helm that left the release pending may have finished its
+            # own step meanwhile (its conductor stalled rather than died):
+            # look again, once.
+            LOG.warning('Helm release %s in %s: applying again after '
+                        'recovering it from %s.', release, namespace,
+                        recovered[0].value)
+            return self._run('install or upgrade', release, converge)
 
     async def _proceedable(self, namespace, release, current):
         status = current.status
