@@ -78,26 +78,14 @@ class Helm(object):
                         self._chart_ref, repo=self._repo, version=version))
             return self._charts[version]
 
-    def apply(self, namespace, release, values, chart_version=None):
-        """Install or upgrade the release so it renders exactly values.
+    def apply_if_changed(self, namespace, release, values, chart_version=None,
+                         install=True):
+        """Apply values unless the release already renders exactly them.
 
         The whole values document is sent each time (never --reuse-values):
         the release is always rendered from Magnum's database.
         chart_version overrides the configured version (a template's
         capi_helm_chart_version label).
-        """
-        chart = self._get_chart(chart_version)
-        LOG.info('Applying Helm release %s in namespace %s',
-                 release, namespace)
-        return self._run(
-            'install or upgrade', release,
-            lambda: self._client.install_or_upgrade_release(
-                release, chart, values, namespace=namespace,
-                create_namespace=True, reset_values=True))
-
-    def apply_if_changed(self, namespace, release, values, chart_version=None,
-                         install=True):
-        """Apply values unless the release already renders exactly them.
 
         A release left pending by a helm killed mid-operation (its conductor
         crashed; the caller holds the cluster's lock, so no live helm is

@@ -317,13 +317,16 @@ def _namespace(project_id):
                                 project_id)
 
 
-def _create_cluster(conductor, watch_factory):
+def _create_cluster(conductor, management, helm, helm_home, pollers):
+    """A complete cluster, its Release and a Watch polling through pollers."""
     cluster = conductor.call('create_cluster', name='many conductors',
                              master_count=1, node_count=1)
-    watch = watch_factory(cluster)
+    release = Release(management, helm, _namespace(cluster['project_id']),
+                      cluster['stack_id'], helm_home)
+    watch = Watch(release, pollers)
     watch.until(cluster['uuid'],
                 lambda r: r['status'] == 'CREATE_COMPLETE')
-    return cluster, watch
+    return cluster, release, watch
 
 
 def _longest_lock_wait(conductors):
@@ -347,16 +350,9 @@ def test_parallel_nodegroups_through_two_conductors(
     with _conductors(conductor_database, keystone, management, helm,
                      logs) as group:
         a, b = group.start(2)
-        holder = {}
-
-        def watch_factory(cluster):
-            holder['release'] = Release(
-                management, helm, _namespace(cluster['project_id']),
-                cluster['stack_id'], tmp_path / 'helm-home')
-            return Watch(holder['release'], [a, b])
-
-        cluster, watch = _create_cluster(a, watch_factory)
-        uuid, release = cluster['uuid'], holder['release']
+        cluster, release, watch = _create_cluster(
+            a, management, helm, tmp_path / 'helm-home', [a, b])
+        uuid = cluster['uuid']
 
         def all_created(names):
             def done(records):
@@ -465,16 +461,9 @@ def test_conductor_killed_while_holding_the_lock(
                      logs, lock_lease_duration=3,
                      lock_renew_interval=1) as group:
         victim, survivor = group.start(2)
-        holder = {}
-
-        def watch_factory(cluster):
-            holder['release'] = Release(
-                management, helm, _namespace(cluster['project_id']),
-                cluster['stack_id'], tmp_path / 'helm-home')
-            return Watch(holder['release'], [survivor])
-
-        cluster, watch = _create_cluster(survivor, watch_factory)
-        uuid, release = cluster['uuid'], holder['release']
+        cluster, release, watch = _create_cluster(
+            survivor, management, helm, tmp_path / 'helm-home', [survivor])
+        uuid = cluster['uuid']
         lease = LeaseWatch(management, release.namespace, uuid)
 
         # Helm's writes of MachineDeployments take seconds: the upgrade
