@@ -122,11 +122,13 @@ def cluster_show(cli, name=CLUSTER):
                            % result.stderr.strip()[-2000:])
 
 
-def wait(cli, step, done, timeout=900):
+def wait(cli, step, done, timeout=900, appearing=False):
     """Poll `coe cluster show` until done(cluster) (cluster None: gone).
 
     Prints every status (and reason) change and the time it took; fails on
-    any *_FAILED status, as OpenTofu and Rally do.
+    any *_FAILED status, as OpenTofu and Rally do. appearing: the cluster
+    was just created, and Magnum's API answers before the conductor stores
+    it, so a 404 means "not yet" until it has been seen.
     """
     cli.out('   waiting: polling "openstack coe cluster show %s" every %gs'
             % (CLUSTER, POLL_INTERVAL))
@@ -134,6 +136,13 @@ def wait(cli, step, done, timeout=900):
     seen = None
     while True:
         cluster = cluster_show(cli)
+        if cluster is None and appearing:
+            if time.monotonic() - started > timeout:
+                raise WalkthroughError('%s: the cluster never appeared'
+                                       % step.title)
+            time.sleep(POLL_INTERVAL)
+            continue
+        appearing = False
         state = (cluster['status'], cluster['status_reason']) if cluster \
             else ('(gone: 404)', None)
         if state != seen:
@@ -192,7 +201,8 @@ def walk(cli):
     cli.call(MEMBER, 'coe', 'cluster', 'create', '--cluster-template',
              TEMPLATE, '--master-count', '1', '--node-count', '1',
              '--keypair', 'default', CLUSTER)
-    wait(cli, create, lambda c: c['status'] == 'CREATE_COMPLETE')
+    wait(cli, create, lambda c: c['status'] == 'CREATE_COMPLETE',
+         appearing=True)
     cli.call(MEMBER, 'coe', 'cluster', 'show', CLUSTER)
 
     ngs = step('three nodegroups created at once')

@@ -8,8 +8,10 @@ RabbitMQ vhost may be left.
 
 import os
 import pathlib
+import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -67,4 +69,44 @@ def local_stack(tmp_path_factory):
     yield state
     stopped = _stack_command(run_dir, 'down', timeout=300)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert _leftovers(state, sessions) == []
+
+
+@pytest.fixture(scope='module')
+def embedded_stack(tmp_path_factory):
+    """The laptop's stack: no MariaDB or RabbitMQ, in the foreground.
+
+    Started as a user starts it without ``--detach`` and stopped as they
+    stop it, with Ctrl-C (SIGINT); that must leave nothing behind.
+    """
+    base = tmp_path_factory.mktemp('embedded')
+    run_dir = base / 'run'
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'tools.stack', '--run-dir', str(run_dir),
+         'up', '--backends', 'embedded', '--clouds-yaml',
+         str(base / 'clouds.yaml')], cwd=str(REPO), text=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    output, running = [], threading.Event()
+
+    def read():
+        for line in process.stdout:
+            output.append(line)
+            if 'running until Ctrl-C' in line:
+                running.set()
+        running.set()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    running.wait(600)
+    if process.poll() is not None or not running.is_set():
+        process.kill()
+        pytest.fail('tools.stack up (embedded) did not come up:\n%s'
+                    % ''.join(output)[-5000:])
+    state = stack.State.load(str(run_dir))
+    sessions = {pid for pid, _ in processes.recorded(str(run_dir)).values()}
+    state.output = output
+    yield state
+    process.send_signal(signal.SIGINT)
+    assert process.wait(300) == 0, ''.join(output)[-5000:]
+    reader.join(30)
     assert _leftovers(state, sessions) == []

@@ -1,14 +1,16 @@
 """The README's walkthrough, through the real openstack CLI, checked.
 
 tools.walkthrough runs the unmodified ``openstack coe`` commands against
-the local stack (Keystone, magnum-api, two conductor workers over RabbitMQ,
-MariaDB, the management-cluster stand-in). Here every status a step saw
+the local stack (Keystone, magnum-api, two conductor services over RabbitMQ,
+MariaDB, the management-cluster stand-in), and again against the embedded
+fallback a laptop without those servers gets. Here every status a step saw
 and every field a user relies on afterwards is checked. A status poll may
 miss a short *_IN_PROGRESS window, so each step checks that what it saw
 is a path through its allowed statuses ending where it must, not how
 many polls caught each status.
 """
 
+import os
 import re
 
 import pytest
@@ -19,11 +21,12 @@ TEMPLATES, CREATE, NODEGROUPS, RESIZE, UPGRADE, CONFIG, ROTATE, \
     DELETE_NG, DELETE = range(9)
 
 
-@pytest.fixture(scope='module')
-def walked(local_stack):
-    """(steps, transcript) of one walkthrough."""
+@pytest.fixture(scope='module', params=['local_stack', 'embedded_stack'])
+def walked(request):
+    """(steps, transcript) of one walkthrough on each kind of stack."""
+    running = request.getfixturevalue(request.param)
     transcript = []
-    cli = walkthrough.CLI(local_stack.clouds_yaml, out=transcript.append)
+    cli = walkthrough.CLI(running.clouds_yaml, out=transcript.append)
     steps = walkthrough.walk(cli)
     return steps, '\n'.join(transcript)
 
@@ -147,3 +150,10 @@ def test_transcript_shows_each_command_and_how_long_each_wait_took(walked):
         if step.statuses:
             assert '%s: done in %.1fs' % (step.title, step.seconds) in \
                 transcript
+
+
+def test_embedded_fallback_says_so_and_logs(embedded_stack):
+    said = ''.join(embedded_stack.output)
+    assert 'EMBEDDED FALLBACK' in said and 'sqlite' in said, said
+    with open(os.path.join(embedded_stack.run_dir, 'magnum.log')) as f:
+        assert ' INFO magnum' in f.read()

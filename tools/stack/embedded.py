@@ -5,8 +5,11 @@ a broker (``fake://`` reaches only its own process; ``kafka`` is for
 notifications), so on a machine without RabbitMQ the conductor's RPC server,
 its periodic tasks and the API's WSGI application share this process, on an
 sqlite file whose schema is created from Magnum's models (its alembic
-migrations do not run on sqlite). It is the same Magnum code, but not the
-deployment shape: one conductor, no ``[conductor] workers``.
+migrations do not run on sqlite). Its writers queue for sqlite's lock as
+they would for MariaDB's (tests.fixtures.magnum.serialise_writers); without
+that, parallel nodegroup creates fail with "database is locked" before
+Magnum has stored them. It is the same Magnum code, but not the deployment
+shape: one conductor, no ``[conductor] workers``.
 
     python -m tools.stack.embedded --config-file magnum.conf --log-file F
 """
@@ -25,12 +28,19 @@ def main():
     from magnum.db.sqlalchemy import migration
     from magnum.db.sqlalchemy import models
     from oslo_db.sqlalchemy import enginefacade
+    from oslo_log import log
+
+    from tests.fixtures import magnum as magnum_fixtures
 
     conf = magnum.conf.CONF
     service.prepare_service(sys.argv)
     engine = enginefacade.writer.get_engine()
+    magnum_fixtures.serialise_writers(engine)
     models.Base.metadata.create_all(engine)
-    migration.stamp('head')
+    with magnum_fixtures.loggers_kept():
+        migration.stamp('head')
+    # Magnum's alembic env.py replaced the log handlers with its own.
+    log.setup(conf, 'magnum')
 
     handlers = conductor_cmd
     endpoints = [
