@@ -578,7 +578,7 @@ class Monitor(object):
             LOG.warning('Health of cluster %s unknown: %s', cluster.uuid,
                         exc)
             snapshot = exc
-        health_status, reason = health.decide_health(snapshot, _now())
+        health_status, reason = health.decide_health(snapshot)
         self.data = {'health_status': health_status,
                      'health_status_reason': reason}
         if isinstance(snapshot, Exception):
