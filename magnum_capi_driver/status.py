@@ -33,10 +33,12 @@ set, removes the cluster's credentials before recording DELETE_COMPLETE
 again).
 
 Timeouts run from the operation's start: ``created_at`` for a create, the
-newest Helm revision (``release_started_at``) for an update, the earliest
-``deletionTimestamp`` of the CAPI objects for a delete; ``view.started_at``
-when those are unknown. A nodegroup's operation is timed like its
-cluster's: every nodegroup change is applied by a Helm revision. A timeout
+newest Helm revision (``release_started_at``) or the latest change request
+noted on the Cluster (``CHANGE_REQUESTED``), whichever is later, for an
+update, the earliest ``deletionTimestamp`` of the CAPI objects for a
+delete; ``view.started_at`` when those are unknown. A nodegroup's
+operation is timed like its cluster's: it is requested and applied by the
+same stamps. A timeout
 has passed only if the objects were seen unfinished after it: the
 snapshot's ``observed_at``, not the time of the poll, is compared with the
 deadline, so a view a few seconds old never fails an operation that ended
@@ -80,6 +82,11 @@ DEPLOYMENT_LABEL = 'cluster.x-k8s.io/deployment-name'
 # Set on the Cluster by every delete request, so a retried delete is timed
 # from the retry rather than from the first deletionTimestamp.
 DELETE_REQUESTED = 'magnum.openstack.org/delete-requested-at'
+
+# Set on the Cluster by every nodegroup operation and resize before it is
+# applied: Magnum stores them in progress first, and until their Helm
+# revision is written the newest one may be far older than the timeout.
+CHANGE_REQUESTED = 'magnum.openstack.org/change-requested-at'
 
 # In-progress status -> (success, failure).
 OUTCOMES = {
@@ -347,7 +354,9 @@ def operation_start(snapshot, view):
             DELETE_REQUESTED))
         # A delete retried after DELETE_FAILED starts a new clock.
         return max([min(stamps)] + ([requested] if requested else []))
-    return snapshot.release_started_at or view.started_at
+    stamps = [s for s in (snapshot.release_started_at, parse_time(
+        annotations_of(snapshot.cluster).get(CHANGE_REQUESTED))) if s]
+    return max(stamps) if stamps else view.started_at
 
 
 def _timeout_seconds(view, status):

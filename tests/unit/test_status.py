@@ -565,6 +565,29 @@ def test_timeout_is_judged_when_the_objects_were_seen(observed, expected):
     assert decide(snap, v, at=60.25).status == expected
 
 
+@pytest.mark.parametrize('revision,requested,fails_at', [
+    (None, 40, 100),
+    (10, 40, 100),
+    (40, 10, 100),
+    (40, None, 100),
+])
+def test_update_timeout_runs_from_the_later_of_revision_and_request(
+        revision, requested, fails_at):
+    """A change noted before its Helm revision is timed from the note."""
+    cluster = make_cluster()
+    if requested is not None:
+        cluster['metadata']['annotations'] = {
+            status.CHANGE_REQUESTED: status.format_time(minutes(requested))}
+    snap = snapshot(cluster=cluster,
+                    mds=[make_md('default-worker', 3, ready=2)],
+                    release_started_at=(None if revision is None
+                                        else minutes(revision)))
+    v = view(CS.UPDATE_IN_PROGRESS, workers=3,
+             group_state=CS.UPDATE_COMPLETE)
+    assert decide(snap, v, at=fails_at - 1).status == CS.UPDATE_IN_PROGRESS
+    assert decide(snap, v, at=fails_at).status == CS.UPDATE_FAILED
+
+
 def test_naive_database_times_are_utc():
     snap = snapshot(mds=[make_md('default-worker', 3, ready=2)])
     v = view(CS.UPDATE_IN_PROGRESS, workers=3,
