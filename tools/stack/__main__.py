@@ -38,7 +38,13 @@ def main(argv=None):
                             'Cluster API runs (default %(default)s)')
     start.add_argument('--helm', default=None,
                        help='helm binary (default: helm 4 in .tools/bin)')
-    start.add_argument('--conductor-workers', type=int, default=2)
+    start.add_argument('--conductor-workers', type=int, default=2,
+                       help='[conductor] workers of each conductor service '
+                            '(default %(default)s)')
+    start.add_argument('--conductors', type=int, default=stack.CONDUCTORS,
+                       help='magnum-conductor services, each a host of its '
+                            'own (default %(default)s; the embedded '
+                            'fallback runs one)')
     sub.add_parser('down', help='stop the stack and remove its state')
     sub.add_parser('status', help='print the running stack as JSON')
     args = parser.parse_args(argv)
@@ -64,7 +70,7 @@ def main(argv=None):
 def _up(args):
     stack.up(args.run_dir, args.clouds_yaml, backends=args.backends,
              speed=args.speed, helm=args.helm,
-             workers=args.conductor_workers)
+             workers=args.conductor_workers, conductors=args.conductors)
     if args.detach:
         stack.say('running; stop it with: .venv/bin/python -m tools.stack '
                   'down' + ('' if args.run_dir == stack.default_run_dir()
