@@ -465,7 +465,7 @@ def test_change_waiting_for_the_lock_is_timed_from_its_request(
                         if ng['name'] == 'late']
                 assert late[0]['status'] == 'CREATE_IN_PROGRESS', late
             assert not future.done()
-        records = watch.until(uuid, lambda r: r['status'] in SETTLED,
+        records = watch.until(uuid, lambda r: r['status'] in agreement.SETTLED,
                               [future])
         assert future.result()['status'] == 'CREATE_IN_PROGRESS'
         assert records['status'] == 'UPDATE_COMPLETE', records
