@@ -38,11 +38,10 @@ noted on the Cluster (``CHANGE_REQUESTED``), whichever is later, for an
 update, the earliest ``deletionTimestamp`` of the CAPI objects for a
 delete; ``view.started_at`` when those are unknown. A nodegroup's
 operation is timed like its cluster's: it is requested and applied by the
-same stamps. A timeout
-has passed only if the objects were seen unfinished after it: the
-snapshot's ``observed_at``, not the time of the poll, is compared with the
-deadline, so a view a few seconds old never fails an operation that ended
-in time.
+same stamps. A timeout has passed only if the objects were seen unfinished
+after it: the snapshot's ``observed_at``, not the time of the poll, is
+compared with the deadline, so a view a few seconds old never fails an
+operation that ended in time.
 
 Versions are not compared with Magnum's template: once a change is
 applied the objects carry it, and a rollout shows in the replica counts
