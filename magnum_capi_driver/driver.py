@@ -267,6 +267,7 @@ class Driver(driver.Driver):
 
     def resize_cluster(self, context, cluster, resize_manager, node_count,
                        nodes_to_remove, nodegroup=None):
+        self._note_change(cluster)
         self._render(context, cluster)
         if nodes_to_remove:
             self._mark_for_removal(cluster, nodegroup, nodes_to_remove)
@@ -366,8 +367,8 @@ class Driver(driver.Driver):
                     self.helm().uninstall(namespace, cluster.stack_id)
                 finally:
                     observe.wrote(cluster)
-            kube.note_delete_request(kube_client, namespace,
-                                     cluster.stack_id, _now())
+            kube.note_request(kube_client, namespace, cluster.stack_id,
+                              status.DELETE_REQUESTED, _now())
             observe.wrote(cluster)
 
     # -- nodegroups -----------------------------------------------------------
@@ -378,6 +379,7 @@ class Driver(driver.Driver):
         The row exists already (the conductor stores it first); it joins
         the release (gets its stack_id) only once helm has applied it.
         """
+        self._note_change(cluster)
         self._refusing(cluster, nodegroup, lambda: self._render(
             context, cluster, pending=nodegroup))
 
@@ -394,6 +396,7 @@ class Driver(driver.Driver):
         so the conductor's save of the FAILED status stores nothing else.
         If helm fails, the stored values are put back under the lock.
         """
+        self._note_change(cluster)
         pending = nodegroup.obj_clone()
         stored = objects.NodeGroup.get_by_uuid(context, cluster.uuid,
                                                nodegroup.uuid)
@@ -417,6 +420,7 @@ class Driver(driver.Driver):
                        % nodegroup.name, on_failure=restore)
 
     def delete_nodegroup(self, context, cluster, nodegroup):
+        self._note_change(cluster)
         nodegroup.status = Status.DELETE_IN_PROGRESS
         nodegroup.status_reason = None
         nodegroup.save()
@@ -426,6 +430,20 @@ class Driver(driver.Driver):
             nodegroup.save()
         self._converge(context, cluster, 'delete of nodegroup %s'
                        % nodegroup.name, on_failure=failed)
+
+    def _note_change(self, cluster):
+        """Start the clock of a change Magnum already stored in progress.
+
+        Magnum records nodegroup operations and resizes in progress before
+        calling the driver; until their Helm revision is written, the
+        newest one may be older than the timeout, and the status poll
+        times the change from this stamp instead.
+        """
+        with _in_tenant_terms(cluster, 'apply the change to'):
+            kube.note_request(self.kube(), self._namespace(cluster),
+                              cluster.stack_id, status.CHANGE_REQUESTED,
+                              _now())
+        observe.wrote(cluster)
 
     def _refusing(self, cluster, nodegroup, check):
         """Run check; a refusal is noted so the cluster is given back.
@@ -589,7 +607,7 @@ class Monitor(object):
             LOG.warning('Health of cluster %s unknown: %s', cluster.uuid,
                         exc)
             snapshot = exc
-        health_status, reason = health.decide_health(snapshot, _now())
+        health_status, reason = health.decide_health(snapshot)
         self.data = {'health_status': health_status,
                      'health_status_reason': reason}
         if isinstance(snapshot, Exception):

@@ -5,7 +5,7 @@ passes it here. Magnum keeps ``health_status_reason`` as a dict of strings
 (its own monitor writes ``{'api': 'ok', '<node>.Ready': True}``, stored as
 ``'True'``); this module returns the same shape::
 
-    decide_health(snapshot_or_error, now=None) -> (health_status, reason)
+    decide_health(snapshot_or_error) -> (health_status, reason)
 
 ``health_status`` is a ``ClusterHealthStatus`` value. ``reason`` has the
 keys ``api``, ``cluster``, ``control_plane``, ``workers`` (``'ok'`` or why
@@ -17,10 +17,14 @@ makes it UNKNOWN, so an outage of the management cluster never looks like
 a broken workload cluster. A terminal failure (``status.failure_fields``:
 nothing will retry it) of the OpenStackCluster or of a live Machine makes
 its part UNHEALTHY even when the conditions have not caught up yet.
+Replica counts are read by the rules the status decision uses
+(``replicas.short``): a rollout or a scale under way is healthy while as
+many machines as wanted are ready and available.
 """
 
 from magnum.objects import fields
 
+from magnum_capi_driver import replicas
 from magnum_capi_driver import status
 
 HS = fields.ClusterHealthStatus
@@ -33,11 +37,10 @@ UNREADABLE = ('The state of the cluster could not be read from the cluster '
               'management service; it is checked again at the next poll.')
 
 
-def decide_health(snapshot, now=None):
+def decide_health(snapshot):
     """(health_status, reason dict) for a Snapshot or a read error.
 
-    ``now`` is accepted for symmetry with ``status.decide``; health only
-    depends on what the objects say.
+    Health depends only on what the objects say, never on the time.
     """
     if not isinstance(snapshot, status.Snapshot):
         return HS.UNKNOWN, {'api': UNREADABLE}
@@ -122,12 +125,9 @@ def _control_plane(snapshot):
     failed = _failed(status.control_plane_machines(snapshot))
     if failed:
         return failed
-    spec, st = kcp.get('spec') or {}, kcp.get('status') or {}
-    wanted = spec.get('replicas')
-    wanted = int(wanted) if wanted is not None else 1
-    ready = int(st.get('readyReplicas') or 0)
-    if ready < wanted or int(st.get('unavailableReplicas') or 0):
-        return BAD, '%d of %d machines ready' % (ready, wanted)
+    short = replicas.short(replicas.counts(kcp, default=1), 'machines')
+    if short:
+        return BAD, short
     for kind in ('EtcdClusterHealthy', 'ControlPlaneComponentsHealthy'):
         found = _from_condition(status.conditions(kcp).get(kind), kind)
         if found and found[0] == BAD:
@@ -142,17 +142,11 @@ def _workers(snapshot):
     found = _first(snapshot.cluster, [('WorkersAvailable', True)])
     if found:
         return found
-    short = []
-    for md in sorted(snapshot.machine_deployments, key=status.name_of):
-        spec, st = md.get('spec') or {}, md.get('status') or {}
-        wanted = spec.get('replicas')
-        if wanted is None:
-            wanted = st.get('replicas')
-        wanted = int(wanted or 0)
-        ready = int(st.get('readyReplicas') or 0)
-        if ready < wanted:
-            short.append('%s: %d of %d ready' % (status.name_of(md), ready,
-                                                 wanted))
+    short = ['%s: %s' % (status.name_of(md), problem)
+             for md in sorted(snapshot.machine_deployments,
+                              key=status.name_of)
+             for problem in [replicas.short(replicas.counts(md),
+                                            'replicas')] if problem]
     if short:
         return BAD, status.join_reasons(short)
     return OK, OK

@@ -294,16 +294,16 @@ def release_revisions(kube, namespace, release):
                               HELM_SELECTOR + ',name=%s' % release)
 
 
-def note_delete_request(kube, namespace, release, moment):
-    """Stamp the Cluster with when a delete was asked for (if it exists).
+def note_request(kube, namespace, release, annotation, moment):
+    """Stamp the Cluster with when an operation was asked for (if it exists).
 
-    Kubernetes keeps the first deletionTimestamp; this lets a delete
-    retried after DELETE_FAILED be timed from the retry.
+    The status decision times operations from these stamps (see
+    ``status.operation_start``): Kubernetes keeps the first
+    deletionTimestamp, and a change waits for its Helm revision.
     """
     try:
         kube.merge_patch('Cluster', namespace, release, {'metadata': {
-            'annotations': {status.DELETE_REQUESTED:
-                            status.format_time(moment)}}})
+            'annotations': {annotation: status.format_time(moment)}}})
     except exceptions.ManagementClusterError:
         if kube.get('Cluster', namespace, release) is not None:
             raise

@@ -9,26 +9,22 @@ Key types and entry point::
              machine_deployments=(), machines=(), release_exists=None,
              release_pending=False, release_started_at=None,
              observed_at=None)
-    NodeGroupView(uuid, name, role, is_default, status, node_count,
-                  min_node_count=0, max_node_count=None,
-                  deployment_name=None, autoscale=False, kube_version=None,
-                  status_reason=None, node_addresses=(), started_at=None)
+    NodeGroupView(uuid, name, status, node_count, deployment_name=None,
+                  status_reason=None, node_addresses=())
     ClusterView(status, started_at, nodegroups=(), status_reason=None,
                 create_timeout=None, update_timeout=None,
-                delete_timeout=None, kube_version=None, api_address=None,
-                coe_version=None, master_addresses=(), node_addresses=())
+                delete_timeout=None, api_address=None, coe_version=None)
     decide(snapshot, view, now) -> StatusDecision
 
 Two small adapters sit at the edge, for the driver::
 
-    view_of(cluster, nodegroups, timeouts, deployment_names,
-            kube_version=None) -> ClusterView
+    view_of(cluster, nodegroups, timeouts, deployment_names) -> ClusterView
     record(decision, cluster, nodegroups)   # assigns, saves, destroys
 
 ``StatusDecision`` carries the full new values and, in ``changes``, only
 the cluster fields that differ from the view (Magnum derives a cluster's
-``master_addresses`` and ``node_addresses`` from its nodegroups, so those
-are recorded through the nodegroups' ``node_addresses``); each
+``master_addresses`` and ``node_addresses`` from its nodegroups, so
+addresses are decided and recorded per nodegroup only); each
 ``NodeGroupDecision`` likewise has ``changes`` and ``destroy``. The driver
 (``record``) assigns ``changes``, saves only when they are not empty,
 destroys the nodegroups marked ``destroy``, and, when ``cleanup_ready`` is
@@ -37,9 +33,19 @@ set, removes the cluster's credentials before recording DELETE_COMPLETE
 again).
 
 Timeouts run from the operation's start: ``created_at`` for a create, the
-newest Helm revision (``release_started_at``) for an update, the earliest
-``deletionTimestamp`` of the CAPI objects for a delete; ``view.started_at``
-when those are unknown.
+newest Helm revision (``release_started_at``) or the latest change request
+noted on the Cluster (``CHANGE_REQUESTED``), whichever is later, for an
+update, the earliest ``deletionTimestamp`` of the CAPI objects for a
+delete; ``view.started_at`` when those are unknown. A nodegroup's
+operation is timed like its cluster's: it is requested and applied by the
+same stamps. A timeout has passed only if the objects were seen unfinished
+after it: the snapshot's ``observed_at``, not the time of the poll, is
+compared with the deadline, so a view a few seconds old never fails an
+operation that ended in time.
+
+Versions are not compared with Magnum's template: once a change is
+applied the objects carry it, and a rollout shows in the replica counts
+(``replicas.unsettled``) after the controller observed the new generation.
 
 Failures come in two kinds. Terminal ones, recorded in the failure fields
 of the OpenStackCluster or of a Machine (``failure_fields``), fail the
@@ -62,6 +68,8 @@ import ipaddress
 from magnum.objects import fields
 from oslo_utils import timeutils
 
+from magnum_capi_driver import replicas
+
 CS = fields.ClusterStatus
 
 MAX_REASON = 255
@@ -69,12 +77,15 @@ MAX_REASON = 255
 CLUSTER_NAME_LABEL = 'cluster.x-k8s.io/cluster-name'
 CONTROL_PLANE_LABEL = 'cluster.x-k8s.io/control-plane'
 DEPLOYMENT_LABEL = 'cluster.x-k8s.io/deployment-name'
-AUTOSCALER_MIN = 'cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size'
-AUTOSCALER_MAX = 'cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size'
 
 # Set on the Cluster by every delete request, so a retried delete is timed
 # from the retry rather than from the first deletionTimestamp.
 DELETE_REQUESTED = 'magnum.openstack.org/delete-requested-at'
+
+# Set on the Cluster by every nodegroup operation and resize before it is
+# applied: Magnum stores them in progress first, and until their Helm
+# revision is written the newest one may be far older than the timeout.
+CHANGE_REQUESTED = 'magnum.openstack.org/change-requested-at'
 
 # In-progress status -> (success, failure).
 OUTCOMES = {
@@ -105,7 +116,8 @@ class Snapshot:
     manifests are applied; ``release_started_at`` is when the newest Helm
     revision was written (all three from the labels of Helm's revision
     Secrets). ``observed_at`` is when the objects were known current (the
-    shared view may be up to its staleness bound old).
+    shared view may be up to its staleness bound old); timeouts are judged
+    at that moment, or at the poll's time when it is None.
     """
     cluster: dict = None
     openstack_cluster: dict = None
@@ -124,23 +136,16 @@ class NodeGroupView:
 
     ``deployment_name`` is the MachineDeployment rendered for the group;
     None marks the group served by the KubeadmControlPlane (the masters).
-    ``kube_version`` overrides the cluster's expected version for this
-    group; ``started_at`` the cluster operation's start time.
+    Whether the group is autoscaled, and within what range, is read from
+    its MachineDeployment, which carries what was applied.
     """
     uuid: str
     name: str
-    role: str
-    is_default: bool
     status: str
     node_count: int
-    min_node_count: int = 0
-    max_node_count: int = None
     deployment_name: str = None
-    autoscale: bool = False
-    kube_version: str = None
     status_reason: str = None
     node_addresses: tuple = ()
-    started_at: datetime.datetime = None
 
     @property
     def is_control_plane(self):
@@ -153,9 +158,7 @@ class ClusterView:
 
     ``create_timeout`` is in minutes as Magnum stores it (None or 0: no
     limit); ``update_timeout`` and ``delete_timeout`` are in seconds.
-    ``started_at`` is when the current operation began. ``kube_version``
-    is the version the cluster should run (for upgrades), with or without
-    the ``v`` prefix; None skips version checks.
+    ``started_at`` is when the current operation began.
     """
     status: str
     started_at: datetime.datetime
@@ -164,11 +167,8 @@ class ClusterView:
     create_timeout: int = None
     update_timeout: int = None
     delete_timeout: int = None
-    kube_version: str = None
     api_address: str = None
     coe_version: str = None
-    master_addresses: tuple = ()
-    node_addresses: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,8 +191,6 @@ class StatusDecision:
     status_reason: str
     api_address: str
     coe_version: str
-    master_addresses: tuple
-    node_addresses: tuple
     nodegroups: tuple
     cleanup_ready: bool = False
     changes: dict = dataclasses.field(default_factory=dict)
@@ -277,12 +275,6 @@ def _cut(text, limit):
     return cut.rstrip(' ,;:') + '...'
 
 
-def _count(status, key):
-    """A replica count; Kubernetes omits zero counts."""
-    value = status.get(key)
-    return int(value) if value is not None else 0
-
-
 def _generation_observed(obj):
     meta = obj.get('metadata') or {}
     status = obj.get('status') or {}
@@ -361,7 +353,9 @@ def operation_start(snapshot, view):
             DELETE_REQUESTED))
         # A delete retried after DELETE_FAILED starts a new clock.
         return max([min(stamps)] + ([requested] if requested else []))
-    return snapshot.release_started_at or view.started_at
+    stamps = [s for s in (snapshot.release_started_at, parse_time(
+        annotations_of(snapshot.cluster).get(CHANGE_REQUESTED))) if s]
+    return max(stamps) if stamps else view.started_at
 
 
 def _timeout_seconds(view, status):
@@ -556,62 +550,35 @@ def cluster_blockers(snapshot):
     return []
 
 
-def _version_progress(machines, expected, total):
-    """A reason when some machines do not run the expected version."""
-    if not expected:
-        return None
-    expected = with_v(expected)
-    on_version = [m for m in machines
-                  if with_v((m.get('spec') or {}).get('version')) == expected]
-    if len(on_version) < len(machines):
-        return '%d of %d machines on %s' % (len(on_version), total, expected)
-    return None
-
-
-def control_plane_progress(snapshot, expected_count=None,
-                           expected_version=None):
+def control_plane_progress(snapshot, expected_count=None):
     """Whether the KubeadmControlPlane is done, and if not why."""
     kcp = snapshot.control_plane
     if kcp is None:
         return Progress(False, 'control plane: KubeadmControlPlane not '
                                'created yet')
-    spec = kcp.get('spec') or {}
     status = kcp.get('status') or {}
-    wanted = spec.get('replicas')
-    wanted = int(wanted) if wanted is not None else 1
+    # The API server defaults a KubeadmControlPlane to one replica.
+    found = replicas.counts(kcp, default=1)
     if expected_count is None:
-        expected_count = wanted
+        expected_count = found.wanted
     machines = control_plane_machines(snapshot)
-    ready = _count(status, 'readyReplicas')
-    spec_version = with_v(spec.get('version'))
+    spec_version = with_v((kcp.get('spec') or {}).get('version'))
     problem = None
     if is_deleting(kcp):
         problem = 'being deleted'
     elif not _generation_observed(kcp):
         problem = 'change not yet observed by its controller'
-    elif wanted != expected_count:
+    elif found.wanted != expected_count:
         problem = 'waiting for %d machines (spec has %d)' % (
-            expected_count, wanted)
-    elif ready < wanted:
-        problem = '%d of %d machines ready' % (ready, wanted)
-    elif _count(status, 'updatedReplicas') < wanted:
-        problem = '%d of %d machines up to date' % (
-            _count(status, 'updatedReplicas'), wanted)
-    elif _count(status, 'replicas') != wanted or _count(
-            status, 'unavailableReplicas'):
-        problem = '%d machines for %d wanted, %d unavailable' % (
-            _count(status, 'replicas'), wanted,
-            _count(status, 'unavailableReplicas'))
-    elif not status.get('initialized'):
-        problem = 'not initialized'
-    elif expected_version and spec_version != with_v(expected_version):
-        problem = 'version %s, not %s' % (spec_version,
-                                          with_v(expected_version))
-    elif with_v(status.get('version')) != spec_version:
-        problem = 'running %s, not %s' % (with_v(status.get('version')),
-                                          spec_version)
+            expected_count, found.wanted)
     else:
-        problem = _version_progress(machines, expected_version, wanted)
+        problem = replicas.unsettled(found, 'machines')
+    if problem is None:
+        if not status.get('initialized'):
+            problem = 'not initialized'
+        elif with_v(status.get('version')) != spec_version:
+            problem = 'running %s, not %s' % (with_v(status.get('version')),
+                                              spec_version)
     if problem is None:
         return Progress(True)
     detail = _false_reason(kcp)
@@ -623,29 +590,7 @@ def control_plane_progress(snapshot, expected_count=None,
     return Progress(False, 'control plane: ' + problem)
 
 
-def _autoscale_range(md, ng):
-    notes = annotations_of(md)
-    low = notes.get(AUTOSCALER_MIN, ng.min_node_count)
-    high = notes.get(AUTOSCALER_MAX, ng.max_node_count)
-    try:
-        low = int(low) if low is not None else 0
-        high = int(high) if high is not None else None
-    except (TypeError, ValueError):
-        return 0, None
-    return low, high
-
-
-def _within(count, low, high):
-    return count >= low and (high is None or count <= high)
-
-
-def is_autoscaled(md, ng):
-    notes = annotations_of(md)
-    return ng.autoscale or (AUTOSCALER_MIN in notes
-                            and AUTOSCALER_MAX in notes)
-
-
-def deployment_progress(snapshot, ng, expected_version=None):
+def deployment_progress(snapshot, ng):
     """Whether the nodegroup's MachineDeployment is done, and if not why.
 
     Phase is ignored on purpose: since CAPI v1.11 ``Running`` only says
@@ -657,52 +602,19 @@ def deployment_progress(snapshot, ng, expected_version=None):
     md = deployment(snapshot, ng.deployment_name)
     if md is None:
         return Progress(False, label + 'not created yet')
-    spec = md.get('spec') or {}
-    status = md.get('status') or {}
-    autoscaled = is_autoscaled(md, ng)
-    if spec.get('replicas') is not None:
-        wanted = int(spec['replicas'])
-    elif autoscaled:
-        wanted = _count(status, 'replicas')
-    else:
-        wanted = None
-    observed = wanted if autoscaled else None
+    found = replicas.counts(md)
+    observed = found.wanted if found.autoscaled else None
     machines = deployment_machines(snapshot, ng.deployment_name)
-    ready = _count(status, 'readyReplicas')
-    template_version = with_v(
-        ((spec.get('template') or {}).get('spec') or {}).get('version'))
-    low, high = _autoscale_range(md, ng) if autoscaled else (None, None)
-    problem = None
     if is_deleting(md):
         problem = 'being deleted'
     elif not _generation_observed(md):
         problem = 'change not yet observed by its controller'
-    elif wanted is None:
-        problem = 'no replica count'
-    elif not autoscaled and wanted != ng.node_count:
+    elif (not found.autoscaled and found.wanted is not None
+            and found.wanted != ng.node_count):
         problem = 'waiting for %d replicas (spec has %d)' % (
-            ng.node_count, wanted)
-    elif ready < wanted:
-        problem = '%d of %d replicas ready' % (ready, wanted)
-    elif _count(status, 'updatedReplicas') < wanted:
-        problem = '%d of %d replicas up to date' % (
-            _count(status, 'updatedReplicas'), wanted)
-    elif (_count(status, 'replicas') != wanted
-            or ready != wanted
-            or ('availableReplicas' in status
-                and _count(status, 'availableReplicas') != wanted)):
-        problem = '%d replicas for %d wanted, %d ready, %d available' % (
-            _count(status, 'replicas'), wanted, ready,
-            _count(status, 'availableReplicas'))
-    elif autoscaled and not _within(wanted, low, high):
-        problem = '%d replicas outside autoscaling range %s-%s' % (
-            wanted, low, high if high is not None else '')
-    elif expected_version and template_version != with_v(
-            expected_version):
-        problem = 'version %s, not %s' % (template_version,
-                                          with_v(expected_version))
+            ng.node_count, found.wanted)
     else:
-        problem = _version_progress(machines, expected_version, wanted)
+        problem = replicas.unsettled(found, 'replicas')
     if problem is None:
         return Progress(True, node_count=observed)
     detail = _false_reason(md)
@@ -714,12 +626,11 @@ def deployment_progress(snapshot, ng, expected_version=None):
     return Progress(False, label + problem, node_count=observed)
 
 
-def group_progress(snapshot, ng, view):
+def group_progress(snapshot, ng):
     """Progress of a nodegroup, whichever object serves it."""
-    version = ng.kube_version or view.kube_version
     if ng.is_control_plane:
-        return control_plane_progress(snapshot, ng.node_count, version)
-    return deployment_progress(snapshot, ng, version)
+        return control_plane_progress(snapshot, ng.node_count)
+    return deployment_progress(snapshot, ng)
 
 
 def group_leftovers(snapshot, ng):
@@ -764,6 +675,8 @@ def decide(snapshot, view, now):
     """The statuses, reasons and addresses Magnum should record now."""
     view = dataclasses.replace(view,
                                started_at=operation_start(snapshot, view))
+    if snapshot.observed_at is not None:
+        now = min(aware(now), aware(snapshot.observed_at))
     if view.status == CS.DELETE_IN_PROGRESS:
         return _decide_delete(snapshot, view, now)
     return _decide_running(snapshot, view, now)
@@ -820,7 +733,7 @@ def _decide_group(snapshot, ng, view, now, error, pending):
     """
     if ng.status == CS.DELETE_IN_PROGRESS and not ng.is_control_plane:
         return _decide_group_delete(snapshot, ng, view, now, error)
-    progress = group_progress(snapshot, ng, view)
+    progress = group_progress(snapshot, ng)
     failure = error or join_reasons(group_failures(snapshot, ng))
     status, reason = ng.status, ng.status_reason
     node_count = ng.node_count
@@ -831,7 +744,6 @@ def _decide_group(snapshot, ng, view, now, error, pending):
         seconds = _timeout_seconds(view, (
             CS.CREATE_IN_PROGRESS if view.status == CS.CREATE_IN_PROGRESS
             else CS.UPDATE_IN_PROGRESS))
-        started = ng.started_at or view.started_at
         waiting = progress.reason or 'Helm release operation pending'
         if progress.done and not pending:
             status, reason = complete, None
@@ -840,7 +752,7 @@ def _decide_group(snapshot, ng, view, now, error, pending):
         elif view.status in CS.STATUS_FAILED:
             status = failed
             reason = join_reasons([waiting], 'Cluster operation failed: ')
-        elif _expired(started, seconds, now):
+        elif _expired(view.started_at, seconds, now):
             status = failed
             reason = join_reasons([waiting], 'Timed out after %s: ' %
                                   _duration(seconds))
@@ -859,11 +771,11 @@ def _decide_group(snapshot, ng, view, now, error, pending):
 def _decide_group_delete(snapshot, ng, view, now, error):
     left = group_leftovers(snapshot, ng)
     seconds = view.delete_timeout
-    started = ng.started_at or view.started_at
     status, reason, destroy = ng.status, ng.status_reason, False
     if not left:
         destroy, reason = True, None
-    elif _expired(started, seconds, now) or view.status in CS.STATUS_FAILED:
+    elif (_expired(view.started_at, seconds, now)
+            or view.status in CS.STATUS_FAILED):
         status = CS.DELETE_FAILED
         reason = join_reasons(
             ([error] if error else []) + ['still present: ' + ', '.join(
@@ -894,7 +806,7 @@ def _decide_running(snapshot, view, now):
     by_uuid = {ng.uuid: ng for ng in view.nodegroups}
     groups, blockers, failures = [], [], []
     if not any(ng.is_control_plane for ng in view.nodegroups):
-        progress = control_plane_progress(snapshot, None, view.kube_version)
+        progress = control_plane_progress(snapshot)
         if not progress.done:
             if machine_failures(control_plane_machines(snapshot)):
                 failures.append(progress.reason)
@@ -973,17 +885,10 @@ def _finish(view, status, reason, groups, cleanup_ready, observed,
     by_uuid = {ng.uuid: ng for ng in view.nodegroups}
     groups = tuple(_group_changes(by_uuid[g.uuid], g) for g in groups)
     values = dict(api_address=view.api_address,
-                  coe_version=view.coe_version,
-                  master_addresses=tuple(view.master_addresses),
-                  node_addresses=tuple(view.node_addresses))
+                  coe_version=view.coe_version)
     if observed:
         values['api_address'] = api_address(snapshot) or view.api_address
         values['coe_version'] = coe_version(snapshot) or view.coe_version
-        if snapshot.cluster is not None:
-            values['master_addresses'] = addresses(
-                control_plane_machines(snapshot))
-            values['node_addresses'] = addresses(
-                deployment_machines(snapshot))
     changes = {}
     if status != view.status:
         changes['status'] = status
@@ -999,8 +904,7 @@ def _finish(view, status, reason, groups, cleanup_ready, observed,
 
 # --------------------------------------------------------------- adapters
 
-def view_of(cluster, nodegroups, timeouts, deployment_names,
-            kube_version=None):
+def view_of(cluster, nodegroups, timeouts, deployment_names):
     """A ClusterView of Magnum's cluster and nodegroup objects.
 
     ``timeouts`` maps 'create', 'update' and 'delete' to seconds;
@@ -1011,10 +915,8 @@ def view_of(cluster, nodegroups, timeouts, deployment_names,
     started = aware(cluster.created_at if in_create or not
                     cluster.updated_at else cluster.updated_at)
     groups = tuple(NodeGroupView(
-        uuid=ng.uuid, name=ng.name, role=ng.role,
-        is_default=bool(ng.is_default), status=ng.status,
-        node_count=ng.node_count, min_node_count=ng.min_node_count or 0,
-        max_node_count=ng.max_node_count,
+        uuid=ng.uuid, name=ng.name, status=ng.status,
+        node_count=ng.node_count,
         deployment_name=(None if ng.role == 'master'
                          else deployment_names.get(ng.uuid)),
         status_reason=ng.status_reason,
@@ -1027,10 +929,8 @@ def view_of(cluster, nodegroups, timeouts, deployment_names,
         create_timeout=create / 60.0 if create else None,
         update_timeout=timeouts.get('update'),
         delete_timeout=timeouts.get('delete'),
-        kube_version=kube_version, api_address=cluster.api_address,
-        coe_version=cluster.coe_version,
-        master_addresses=tuple(cluster.master_addresses or ()),
-        node_addresses=tuple(cluster.node_addresses or ()))
+        api_address=cluster.api_address,
+        coe_version=cluster.coe_version)
 
 
 def record(decision, cluster, nodegroups):

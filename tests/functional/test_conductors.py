@@ -20,9 +20,13 @@ import time
 import pytest
 
 from magnum_capi_driver import conf as driver_conf
+from magnum_capi_driver import kube
+from magnum_capi_driver import locks
 from magnum_capi_driver import names
 from tests.fixtures import agreement
 from tests.fixtures import conductors as conductor_fixtures
+from tests.fixtures import kube as kube_fixtures
+from tests.fixtures import waiting
 from tests.kubeapi import ManagementCluster
 
 # The CAPI simulator's speed: machines come up at once, helm is the cost.
@@ -419,6 +423,55 @@ def _failures(*checks):
                          else found)
             report.append('%s (%d): %s' % (what, len(items), items[:5]))
     return '\n'.join(report)
+
+
+def _requested(management, release, uuid):
+    """Operations that took a ticket on the cluster's Lease."""
+    lease = LeaseWatch(management, release.namespace, uuid).lease() or {}
+    return int((lease.get('metadata', {}).get('annotations') or {}).get(
+        locks.REQUESTED) or 0)
+
+
+def test_change_waiting_for_the_lock_is_timed_from_its_request(
+        conductor_database, keystone, management, helm4, logs, tmp_path):
+    """A nodegroup create waiting for the lock does not time out.
+
+    Magnum stores the cluster UPDATE_IN_PROGRESS and the new nodegroup
+    before the driver runs; until the create's Helm revision is written,
+    the newest revision of a cluster left alone for two hours is older
+    than the update timeout. Polls in that wait (from the other process,
+    which reads the management cluster directly) time the create from its
+    request, noted on the Cluster, and it completes once the lock is free.
+    """
+    with _conductors(conductor_database, keystone, management, helm4, logs,
+                     status_view_max_age=0) as group:
+        a, b = group.start(2)
+        cluster, release, watch = _create_cluster(
+            a, management, helm4, tmp_path / 'helm-home', [b])
+        uuid = cluster['uuid']
+        kube_fixtures.age_release(management.store, release.namespace,
+                                  release.name)
+        holder = kube.new_client(str(management.kubeconfig))
+        with locks.cluster_lock(holder, release.namespace, uuid):
+            tickets = _requested(management, release, uuid)
+            future = a.submit('nodegroup_create', cluster=uuid, name='late')
+            waiting.until(lambda: _requested(
+                management, release, uuid) > tickets,
+                'the create to wait for the lock')
+            for _ in range(5):
+                records = watch.poll(uuid)
+                assert records['status'] == 'UPDATE_IN_PROGRESS', records
+                late = [ng for ng in records['nodegroups']
+                        if ng['name'] == 'late']
+                assert late[0]['status'] == 'CREATE_IN_PROGRESS', late
+            assert not future.done()
+        records = watch.until(uuid, lambda r: r['status'] in agreement.SETTLED,
+                              [future])
+        assert future.result()['status'] == 'CREATE_IN_PROGRESS'
+        assert records['status'] == 'UPDATE_COMPLETE', records
+        assert {ng['name']: ng['status'] for ng in records['nodegroups']}[
+            'late'] == 'CREATE_COMPLETE'
+        assert not watch.problems, watch.problems
 
 
 def test_conductor_killed_while_holding_the_lock(

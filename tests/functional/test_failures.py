@@ -12,6 +12,7 @@ from magnum import objects
 from magnum.objects import fields
 
 from magnum_capi_driver import names
+from tests.fixtures import kube as kube_fixtures
 from tests.fixtures import magnum as magnum_fixtures
 from tests.fixtures import waiting
 
@@ -153,14 +154,7 @@ def test_retried_machine_error_fails_the_nodegroup_only_at_its_timeout(
         assert group.status == Status.CREATE_IN_PROGRESS
         assert 'retrying: ' + SERVER_ERROR in group.status_reason
 
-    # Two hours pass for the management cluster's records of the release.
-    store = stack.mc.store
-    with store.lock:
-        for secret in _objects(stack, '', 'secrets', namespace,
-                               'owner=helm,name=%s' % cluster.stack_id):
-            stored = store.find(store.registry.get('', 'secrets'),
-                                namespace, secret['metadata']['name'])
-            stored['metadata']['creationTimestamp'] = '2000-01-01T00:00:00Z'
+    kube_fixtures.age_release(stack.mc.store, namespace, cluster.stack_id)
     failed = stack.poll_once(cluster.uuid)
     assert failed.status == Status.UPDATE_FAILED
     assert failed.status_reason.startswith('Timed out after')

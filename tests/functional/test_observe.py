@@ -6,6 +6,7 @@ lost the store, and never be used when it may be older than the bound or
 when it may not hold the driver's own last write.
 """
 
+import datetime
 import time
 
 from magnum.objects import fields
@@ -13,7 +14,9 @@ import pytest
 
 from magnum_capi_driver import exceptions
 from magnum_capi_driver import kube
+from magnum_capi_driver import names
 from magnum_capi_driver import observe
+from tests.fixtures import magnum as magnum_fixtures
 from tests.fixtures import waiting
 from tests.kubeapi.capi import kinds
 from tests.kubeapi.capi import samples
@@ -261,3 +264,38 @@ def test_poll_reads_the_same_whatever_the_other_clusters(stack):
     wait_until(lambda: view.usable_for(cluster.uuid, namespace),
                'the view to be current')
     assert _poll_cost(stack, cluster.uuid) == []
+
+
+def test_a_view_seen_before_the_deadline_fails_nothing(stack):
+    """A timeout is judged when the objects were seen, not when polled.
+
+    A create whose deadline passed ten seconds ago, polled from a view
+    last known current twenty seconds ago (within the bound), stays in
+    progress: it may have ended in time. Once the view is current again,
+    it fails.
+    """
+    ctx = stack.user_context()
+    cluster = magnum_fixtures.make_cluster(ctx, stack.template(ctx),
+                                           name='late')
+    namespace = 'magnum-%s' % cluster.project_id
+    stack.mc.capi.machines_never_ready(
+        namespace, names.release_name(cluster.name, cluster.uuid))
+    cluster = stack.clusters.cluster_create(ctx, cluster, 1, 1, 60)
+    view = observe.shared_view()
+    wait_until(lambda: view.usable_for(cluster.uuid, namespace),
+               'the view to hold the create')
+    late = stack.reload(cluster.uuid)
+    late.created_at = datetime.datetime.now(datetime.timezone.utc) - (
+        datetime.timedelta(minutes=60, seconds=10))
+    late.save()
+    # Holding the view's lock keeps its watches from refreshing it.
+    with view.cond:
+        for reflector in view.reflectors.values():
+            reflector.heard = time.monotonic() - 20
+        assert 20 <= view.age() < stack.conf.capi_driver.status_view_max_age
+        polled = stack.poll_once(cluster.uuid)
+    assert polled.status == Status.CREATE_IN_PROGRESS
+    wait_until(lambda: view.age() < 5, 'the view to be current again')
+    polled = stack.poll_once(cluster.uuid)
+    assert polled.status == Status.CREATE_FAILED
+    assert 'control plane' in polled.status_reason.lower()

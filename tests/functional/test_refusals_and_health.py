@@ -17,6 +17,7 @@ from magnum.service import periodic
 from oslo_service import loopingcall
 
 from magnum_capi_driver import names
+from tests.fixtures import kube as kube_fixtures
 from tests.fixtures import magnum as magnum_fixtures
 
 Status = fields.ClusterStatus
@@ -264,13 +265,7 @@ def test_update_times_out_from_the_helm_revision(stack, ready):
         assert stack.poll_once(cluster.uuid).status == \
             Status.UPDATE_IN_PROGRESS
 
-    # Two hours pass for the management cluster's records of the release.
-    store = stack.mc.store
-    with store.lock:
-        for secret in _release_revisions(stack, cluster):
-            stored = store.find(store.registry.get('', 'secrets'),
-                                namespace, secret['metadata']['name'])
-            stored['metadata']['creationTimestamp'] = '2000-01-01T00:00:00Z'
+    kube_fixtures.age_release(stack.mc.store, namespace, cluster.stack_id)
     failed = stack.poll_once(cluster.uuid)
     assert failed.status == Status.UPDATE_FAILED
     assert 'never-ready' in failed.status_reason

@@ -75,7 +75,7 @@ UNHEALTHY = [
                 'required'),
     ('workers short (MachineDeployment counts)',
      dict(mds=[fx.make_md('default-worker', 2, ready=1)]),
-     'workers', 'demo-abc-default-worker: 1 of 2 ready'),
+     'workers', 'demo-abc-default-worker: 1 of 2 replicas ready'),
     ('control plane machine down',
      dict(kcp=fx.make_kcp(3, ready=2, unavailable=1)),
      'control_plane', '2 of 3 machines ready'),

@@ -7,6 +7,7 @@ import pytest
 
 from magnum.objects import fields
 
+from magnum_capi_driver import replicas as rules
 from magnum_capi_driver import status
 
 CS = fields.ClusterStatus
@@ -102,8 +103,8 @@ def make_md(group, replicas=2, ready=None, updated=None, current=None,
             'template': {'spec': {'version': version,
                                   'clusterName': RELEASE}}}
     if autoscale:
-        annotations = {status.AUTOSCALER_MIN: str(autoscale[0]),
-                       status.AUTOSCALER_MAX: str(autoscale[1])}
+        annotations = {rules.AUTOSCALER_MIN: str(autoscale[0]),
+                       rules.AUTOSCALER_MAX: str(autoscale[1])}
     else:
         spec['replicas'] = replicas
     st = {'phase': phase, 'observedGeneration': observed,
@@ -172,12 +173,9 @@ def snapshot(cluster=True, osc=True, kcp=True, mds=None, extra_machines=(),
         release_exists=kw.pop('release_exists', True), **kw)
 
 
-def ng(name, role='worker', count=2, state=CS.CREATE_IN_PROGRESS,
-       default=None, **kw):
+def ng(name, role='worker', count=2, state=CS.CREATE_IN_PROGRESS, **kw):
     return status.NodeGroupView(
-        uuid='uuid-' + name, name=name, role=role,
-        is_default=name.startswith('default') if default is None else default,
-        status=state, node_count=count,
+        uuid='uuid-' + name, name=name, status=state, node_count=count,
         deployment_name=(None if role == 'master'
                          else '%s-%s' % (RELEASE, name)),
         **kw)
@@ -225,7 +223,7 @@ CREATE_PROGRESS = [
      "demo-abc-default-worker): 0 of 2 replicas ready"),
     ('workers not available',
      dict(mds=[make_md('default-worker', 2, available=1)]),
-     '2 replicas for 2 wanted, 2 ready, 1 available'),
+     '1 of 2 replicas unavailable'),
     ('MachineDeployment change not observed',
      dict(mds=[make_md('default-worker', 2, generation=3, observed=2)]),
      'change not yet observed by its controller'),
@@ -262,10 +260,6 @@ def test_create_complete_fills_in_observed_fields():
     assert decision.status_reason is None
     assert decision.api_address == 'https://10.0.0.5:6443'
     assert decision.coe_version == OLD
-    assert decision.master_addresses == ('10.0.0.10', '10.0.0.11',
-                                         '10.0.0.12')
-    # The deleting machine is not listed.
-    assert decision.node_addresses == ('10.0.1.10', '10.0.1.11')
     assert decision.changes == {
         'status': CS.CREATE_COMPLETE,
         'api_address': 'https://10.0.0.5:6443',
@@ -274,7 +268,8 @@ def test_create_complete_fills_in_observed_fields():
     for group in decision.nodegroups:
         assert group.status == CS.CREATE_COMPLETE
         assert group.changes['status'] == CS.CREATE_COMPLETE
-    # Magnum derives the cluster's addresses from its nodegroups'.
+    # Magnum derives the cluster's addresses from its nodegroups'; the
+    # deleting machine is not listed.
     assert decision.nodegroup('uuid-default-master').changes[
         'node_addresses'] == ['10.0.0.10', '10.0.0.11', '10.0.0.12']
     assert decision.nodegroup('uuid-default-worker').changes[
@@ -286,8 +281,6 @@ def test_nothing_changed_reports_no_changes():
     settled = view(
         CS.CREATE_COMPLETE, api_address=first.api_address,
         coe_version=first.coe_version,
-        master_addresses=first.master_addresses,
-        node_addresses=first.node_addresses,
         groups=[dataclasses.replace(
             g, status=CS.CREATE_COMPLETE,
             node_addresses=first.nodegroup(g.uuid).node_addresses)
@@ -303,11 +296,13 @@ def test_addresses_prefer_internal_ip():
     snap = snapshot(mds=[make_md('default-worker', 1)],
                     extra_machines=extra)
     decision = decide(snap, view(workers=1))
-    assert decision.node_addresses == ('203.0.113.9',)
+    assert decision.nodegroup('uuid-default-worker').node_addresses == (
+        '203.0.113.9',)
     both = [make_machine('default-worker-0', 'default-worker',
                          internal='10.0.1.5', external='203.0.113.9')]
     snap = snapshot(mds=[make_md('default-worker', 1)], extra_machines=both)
-    assert decide(snap, view(workers=1)).node_addresses == ('10.0.1.5',)
+    assert decide(snap, view(workers=1)).nodegroup(
+        'uuid-default-worker').node_addresses == ('10.0.1.5',)
 
 
 def test_ipv6_endpoint_is_bracketed():
@@ -555,6 +550,44 @@ def test_update_timeout_runs_from_the_newest_helm_revision():
     assert decide(snap, v, at=100).status == CS.UPDATE_FAILED
 
 
+@pytest.mark.parametrize('observed,expected', [
+    (None, CS.UPDATE_FAILED),
+    (minutes(59.5), CS.UPDATE_IN_PROGRESS),
+    (minutes(60), CS.UPDATE_FAILED),
+    (minutes(61), CS.UPDATE_FAILED),
+])
+def test_timeout_is_judged_when_the_objects_were_seen(observed, expected):
+    """A view seen before the deadline cannot fail the operation."""
+    snap = snapshot(mds=[make_md('default-worker', 3, ready=2)],
+                    observed_at=observed)
+    v = view(CS.UPDATE_IN_PROGRESS, workers=3,
+             group_state=CS.UPDATE_COMPLETE)
+    assert decide(snap, v, at=60.25).status == expected
+
+
+@pytest.mark.parametrize('revision,requested,fails_at', [
+    (None, 40, 100),
+    (10, 40, 100),
+    (40, 10, 100),
+    (40, None, 100),
+])
+def test_update_timeout_runs_from_the_later_of_revision_and_request(
+        revision, requested, fails_at):
+    """A change noted before its Helm revision is timed from the note."""
+    cluster = make_cluster()
+    if requested is not None:
+        cluster['metadata']['annotations'] = {
+            status.CHANGE_REQUESTED: status.format_time(minutes(requested))}
+    snap = snapshot(cluster=cluster,
+                    mds=[make_md('default-worker', 3, ready=2)],
+                    release_started_at=(None if revision is None
+                                        else minutes(revision)))
+    v = view(CS.UPDATE_IN_PROGRESS, workers=3,
+             group_state=CS.UPDATE_COMPLETE)
+    assert decide(snap, v, at=fails_at - 1).status == CS.UPDATE_IN_PROGRESS
+    assert decide(snap, v, at=fails_at).status == CS.UPDATE_FAILED
+
+
 def test_naive_database_times_are_utc():
     snap = snapshot(mds=[make_md('default-worker', 3, ready=2)])
     v = view(CS.UPDATE_IN_PROGRESS, workers=3,
@@ -566,46 +599,41 @@ def test_naive_database_times_are_utc():
 def _upgrade_view():
     groups = [ng('default-master', 'master', 3, CS.UPDATE_COMPLETE),
               ng('default-worker', 'worker', 2, CS.UPDATE_IN_PROGRESS)]
-    return view(CS.UPDATE_IN_PROGRESS, groups=groups, kube_version=NEW,
-                coe_version=OLD)
+    return view(CS.UPDATE_IN_PROGRESS, groups=groups, coe_version=OLD)
 
 
+# Magnum's template version is not an input: the applied objects carry the
+# new version, and the rollout shows in generations and replica counts.
 UPGRADE = [
-    ('control plane spec not changed',
-     dict(kcp=make_kcp(3, version=OLD)),
-     'control plane: version v1.31.4, not v1.32.2'),
+    ('control plane change not observed',
+     dict(kcp=make_kcp(3, version=NEW, generation=2, observed=1)),
+     'control plane: change not yet observed by its controller'),
     ('control plane rolling',
      dict(kcp=make_kcp(3, version=NEW, updated=1, current=4)),
      'control plane: 1 of 3 machines up to date'),
     ('control plane status version behind',
      dict(kcp=make_kcp(3, version=NEW, status_version=OLD)),
      'control plane: running v1.31.4, not v1.32.2'),
-    ('worker template not changed',
-     dict(mds=[make_md('default-worker', 2, version=OLD)]),
+    ('worker template change not observed',
+     dict(mds=[make_md('default-worker', 2, version=NEW, generation=2,
+                       observed=1)]),
      "nodegroup 'default-worker' (MachineDeployment "
-     'demo-abc-default-worker): version v1.31.4, not v1.32.2'),
+     'demo-abc-default-worker): change not yet observed by its controller'),
     ('one worker machine still old',
      dict(extra_machines=[make_machine('default-worker-0', 'default-worker',
                                        version=OLD),
                           make_machine('default-worker-1', 'default-worker',
                                        version=NEW)],
-          mds=[make_md('default-worker', 2, version=NEW)]),
-     '1 of 2 machines on v1.32.2'),
+          mds=[make_md('default-worker', 2, version=NEW, updated=1)]),
+     '1 of 2 replicas up to date'),
 ]
 
 
 @pytest.mark.parametrize('case,parts,expected', UPGRADE,
                          ids=[c[0] for c in UPGRADE])
 def test_upgrade_in_progress(case, parts, expected):
-    base = dict(kcp=make_kcp(3, version=NEW), version=NEW)
-    if 'kcp' not in parts:
-        parts['kcp'] = base['kcp']
+    parts.setdefault('kcp', make_kcp(3, version=NEW))
     snap = snapshot(version=NEW, **parts)
-    if snap.control_plane['spec']['version'] == NEW:
-        snap = dataclasses.replace(snap, machines=tuple(
-            m for m in snap.machines
-            if status.CONTROL_PLANE_LABEL not in m['metadata']['labels']
-        ) + tuple(machines(None, 3, NEW)))
     decision = decide(snap, _upgrade_view())
     assert decision.status == CS.UPDATE_IN_PROGRESS
     assert expected in decision.status_reason
@@ -618,31 +646,6 @@ def test_upgrade_complete():
     assert decision.changes['coe_version'] == NEW
     assert decision.nodegroup('uuid-default-worker').status == (
         CS.UPDATE_COMPLETE)
-
-
-def test_upgrade_control_plane_machine_still_old():
-    snap = snapshot(version=NEW)
-    old_cp = make_machine('cp-0', None, version=OLD)
-    snap = dataclasses.replace(snap, machines=tuple(
-        [old_cp] + [m for m in snap.machines
-                    if m['metadata']['name'] != 'cp-0']))
-    decision = decide(snap, _upgrade_view())
-    assert decision.status == CS.UPDATE_IN_PROGRESS
-    assert 'control plane: 2 of 3 machines on v1.32.2' in (
-        decision.status_reason)
-
-
-def test_nodegroup_version_overrides_cluster_version():
-    groups = [ng('default-master', 'master', 3, CS.UPDATE_COMPLETE),
-              ng('default-worker', 'worker', 2, CS.UPDATE_IN_PROGRESS,
-                 kube_version=OLD)]
-    snap = snapshot(kcp=make_kcp(3, version=NEW), version=OLD)
-    snap = dataclasses.replace(snap, machines=tuple(
-        m for m in snap.machines
-        if status.CONTROL_PLANE_LABEL not in m['metadata']['labels']
-    ) + tuple(machines(None, 3, NEW)))
-    v = view(CS.UPDATE_IN_PROGRESS, groups=groups, kube_version=NEW)
-    assert decide(snap, v).status == CS.UPDATE_COMPLETE
 
 
 # ------------------------------------------------------------- autoscaling
@@ -779,20 +782,24 @@ def test_nodegroup_delete_timeout():
     assert decision.status == CS.UPDATE_FAILED
 
 
-def test_nodegroup_create_failure_fails_the_cluster_update():
+def test_nodegroup_create_times_out_with_the_cluster_update():
+    """A nodegroup's operation is timed from its cluster's start."""
     groups = [ng('default-master', 'master', 3, CS.CREATE_COMPLETE),
               ng('default-worker', 'worker', 2, CS.CREATE_COMPLETE),
-              ng('gpu', 'worker', 2, CS.CREATE_IN_PROGRESS,
-                 started_at=minutes(-120))]
-    decision = decide(_gpu_snapshot(make_md('gpu', 2, ready=0)),
-                      view(CS.UPDATE_IN_PROGRESS, groups=groups))
+              ng('gpu', 'worker', 2, CS.CREATE_IN_PROGRESS)]
+    snap = _gpu_snapshot(make_md('gpu', 2, ready=0))
+    v = view(CS.UPDATE_IN_PROGRESS, groups=groups)
+    before = decide(snap, v, at=59)
+    assert before.nodegroup('uuid-gpu').status == CS.CREATE_IN_PROGRESS
+    assert before.status == CS.UPDATE_IN_PROGRESS
+    decision = decide(snap, v, at=60)
     gpu = decision.nodegroup('uuid-gpu')
     assert gpu.status == CS.CREATE_FAILED
     assert gpu.status_reason.startswith('Timed out after 60 minutes: ')
     assert decision.status == CS.UPDATE_FAILED
     assert decision.status_reason == (
-        "Nodegroup failed: nodegroup 'gpu' (MachineDeployment "
-        'demo-abc-gpu): 0 of 2 replicas ready')
+        "Timed out after 60 minutes waiting for: nodegroup 'gpu' "
+        '(MachineDeployment demo-abc-gpu): 0 of 2 replicas ready')
 
 
 def test_failed_nodegroup_does_not_block_the_cluster():
@@ -978,7 +985,7 @@ def test_missing_objects_never_raise():
     empty = status.Snapshot()
     groups = [ng('default-master', 'master', 3, CS.UPDATE_IN_PROGRESS),
               ng('gpu', 'worker', 2, CS.DELETE_IN_PROGRESS),
-              ng('cpu', 'worker', 2, CS.UPDATE_IN_PROGRESS, autoscale=True)]
+              ng('cpu', 'worker', 2, CS.UPDATE_IN_PROGRESS)]
     for state in (CS.CREATE_IN_PROGRESS, CS.UPDATE_IN_PROGRESS,
                   CS.UPDATE_COMPLETE, CS.ROLLBACK_IN_PROGRESS):
         decision = decide(empty, view(state, groups=groups))
@@ -1024,8 +1031,7 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
     timeouts = {'create': 3600, 'update': 3600, 'delete': 1800}
     nodegroups = objects.NodeGroup.list(ctx, cluster.uuid)
 
-    v = status.view_of(cluster, nodegroups, timeouts, deployments,
-                       kube_version=OLD)
+    v = status.view_of(cluster, nodegroups, timeouts, deployments)
     assert v.create_timeout == 60
     assert v.started_at.tzinfo is not None
     assert {g.name: g.deployment_name for g in v.nodegroups} == {
@@ -1055,7 +1061,7 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
     # A second pass over the same objects has nothing to write.
     nodegroups = objects.NodeGroup.list(ctx, cluster.uuid)
     again = status.decide(snap, status.view_of(stored, nodegroups, timeouts,
-                                               deployments, OLD),
+                                               deployments),
                           datetime.datetime.now(UTC))
     assert again.changes == {}
     assert all(g.changes == {} for g in again.nodegroups)
