@@ -171,7 +171,7 @@ class Driver(driver.Driver):
             valid.append(ng)
         return self._render(context, cluster, template, settled + valid)
 
-    def _converge(self, context, cluster, on_failure=None, install=False):
+    def _converge(self, context, cluster, change, on_failure=None):
         """See the database's state of the cluster applied, coalesced.
 
         Called once this operation's intent is stored. It takes a ticket
@@ -180,27 +180,32 @@ class Driver(driver.Driver):
         helm upgrade, so operations waiting together cost one upgrade, and
         a waiter whose ticket an apply covered returns without helm.
         on_failure runs under the lock when this operation's own apply
-        fails, so no later render picks up the failed intent.
+        fails, so no later render picks up the failed intent. change names
+        the operation in the log, so each can be followed across conductors.
         """
         with _in_tenant_terms(cluster, 'apply the change to'):
             ticket = locks.Ticket.take(self._lease(cluster))
+            LOG.info('Cluster %s: %s waits as change %d.', cluster.uuid,
+                     change, ticket.number)
             for _ in range(LOCK_LOST_ATTEMPTS):
                 try:
                     return self._converge_once(context, cluster, ticket,
-                                               on_failure, install)
+                                               on_failure)
                 except exceptions.LockLost:
                     LOG.warning('Lost the lock of cluster %s while applying '
                                 'a change; waiting to apply it again.',
                                 cluster.uuid)
             raise exceptions.LockLost(cluster=cluster.uuid)
 
-    def _converge_once(self, context, cluster, ticket, on_failure, install):
+    def _converge_once(self, context, cluster, ticket, on_failure):
         with locks.cluster_lock(self.kube(), self._namespace(cluster),
                                 cluster.uuid, ticket) as held:
             if held.served:
+                LOG.info('Cluster %s: change %d was applied by another '
+                         'holder of the lock.', cluster.uuid, ticket.number)
                 return
             try:
-                self._apply_held(context, cluster, held, install=install)
+                self._apply_held(context, cluster, held)
             except exceptions.LockLost:
                 raise
             except Exception:
@@ -232,6 +237,8 @@ class Driver(driver.Driver):
                 ng.stack_id = cluster.stack_id
                 ng.save()
         held.mark_applied(held.requested)
+        LOG.info('Cluster %s: changes up to %d applied.', cluster.uuid,
+                 held.requested)
         return cluster_spec
 
     # -- cluster lifecycle ----------------------------------------------------
@@ -256,14 +263,15 @@ class Driver(driver.Driver):
     def update_cluster(self, context, cluster, scale_manager=None,
                        rollback=False):
         self._render(context, cluster)
-        self._converge(context, cluster)
+        self._converge(context, cluster, 'cluster update')
 
     def resize_cluster(self, context, cluster, resize_manager, node_count,
                        nodes_to_remove, nodegroup=None):
         self._render(context, cluster)
         if nodes_to_remove:
             self._mark_for_removal(cluster, nodegroup, nodes_to_remove)
-        self._converge(context, cluster)
+        self._converge(context, cluster, 'resize of nodegroup %s to %d' % (
+            nodegroup.name if nodegroup else 'default', node_count))
 
     def _mark_for_removal(self, cluster, nodegroup, nodes):
         """Annotate the named Machines so CAPI removes them first.
@@ -376,7 +384,8 @@ class Driver(driver.Driver):
         def failed():
             nodegroup.status = Status.CREATE_FAILED
             nodegroup.save()
-        self._converge(context, cluster, on_failure=failed)
+        self._converge(context, cluster, 'create of nodegroup %s'
+                       % nodegroup.name, on_failure=failed)
 
     def update_nodegroup(self, context, cluster, nodegroup):
         """Store the change only once the release renders with it.
@@ -404,7 +413,8 @@ class Driver(driver.Driver):
                 setattr(nodegroup, field, value)
             nodegroup.status = Status.UPDATE_FAILED
             nodegroup.save()
-        self._converge(context, cluster, on_failure=restore)
+        self._converge(context, cluster, 'update of nodegroup %s'
+                       % nodegroup.name, on_failure=restore)
 
     def delete_nodegroup(self, context, cluster, nodegroup):
         nodegroup.status = Status.DELETE_IN_PROGRESS
@@ -414,7 +424,8 @@ class Driver(driver.Driver):
         def failed():
             nodegroup.status = Status.DELETE_FAILED
             nodegroup.save()
-        self._converge(context, cluster, on_failure=failed)
+        self._converge(context, cluster, 'delete of nodegroup %s'
+                       % nodegroup.name, on_failure=failed)
 
     def _refusing(self, cluster, nodegroup, check):
         """Run check; a refusal is noted so the cluster is given back.

@@ -1,7 +1,7 @@
 """The product as a user meets it: the real ``openstack`` CLI, step by step.
 
 Brings up the local stack (tools.stack: Keystone, magnum-api, two
-magnum-conductor workers, MariaDB and RabbitMQ when they answer, the
+magnum-conductor services, MariaDB and RabbitMQ when they answer, the
 management-cluster stand-in) and walks a cluster through its life with the
 unmodified ``openstack coe`` commands, printing each command and its
 output. Every step waits the way a user does, by polling ``openstack coe
@@ -57,6 +57,9 @@ class CLI(object):
     def __init__(self, clouds_yaml, out=print, timeout=600):
         self.env = dict(os.environ, OS_CLIENT_CONFIG_FILE=clouds_yaml,
                         PYTHONWARNINGS='ignore')
+        # `coe cluster config` reads $SHELL to pick its export syntax; CI
+        # and cron jobs run without one, as a login shell would not.
+        self.env.setdefault('SHELL', '/bin/sh')
         for name in list(self.env):
             if name.startswith('OS_') and name != 'OS_CLIENT_CONFIG_FILE':
                 del self.env[name]

@@ -13,7 +13,6 @@ import os
 import pathlib
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -22,6 +21,7 @@ import pytest
 
 from magnum_capi_driver import conf as driver_conf
 from magnum_capi_driver import names
+from tests.fixtures import agreement
 from tests.fixtures import conductors as conductor_fixtures
 from tests.kubeapi import ManagementCluster
 
@@ -29,7 +29,6 @@ from tests.kubeapi import ManagementCluster
 SPEED = 20000
 WAIT = 420
 HELM_CONFLICTS = ('another operation', 'already exists')
-SETTLED = ('CREATE_COMPLETE', 'UPDATE_COMPLETE')
 REPORT_DIR = pathlib.Path(tempfile.gettempdir()) / 'magnum-capi-test-reports'
 # The driver's debug line once an operation holds the cluster's lock.
 LOCKED_AFTER = re.compile(r'locked by \S+ after ([0-9.]+)s')
@@ -82,18 +81,8 @@ class Release(object):
                         HELM_DATA_HOME=str(home / 'data'))
 
     def groups(self):
-        """Chart names of the node groups in the release's values (real
-        ``helm get values``, which reads the newest revision)."""
-        result = subprocess.run(
-            [self.helm, 'get', 'values', self.name, '-n', self.namespace,
-             '-o', 'json', '--kubeconfig', str(self.mc.kubeconfig)],
-            env=self.env, capture_output=True, text=True, timeout=120)
-        if result.returncode:
-            if 'not found' in result.stderr:
-                return set()
-            raise AssertionError('helm get values: %s' % result.stderr)
-        values = json.loads(result.stdout or '{}') or {}
-        return {group['name'] for group in values.get('nodeGroups') or []}
+        return agreement.release_groups(self.helm, self.mc.kubeconfig,
+                                        self.namespace, self.name, self.env)
 
     def revisions(self):
         """{revision: status} from helm's release Secrets."""
@@ -218,7 +207,7 @@ class Watch(object):
         if records is not None:
             self.problems.extend(
                 'poll %d (%s): %s' % (self.polls, conductor.name, p)
-                for p in disagreements(records, before, after))
+                for p in agreement.disagreements(records, before, after))
         return records
 
     def until(self, cluster_uuid, done, futures=(), timeout=WAIT):
@@ -235,28 +224,6 @@ class Watch(object):
             time.sleep(0.2)
         raise AssertionError('not done after %ss: %s' % (
             timeout, _statuses(self.records)))
-
-
-def disagreements(records, before, after):
-    """Where Magnum's rows and the release's node groups disagree."""
-    problems = []
-    held = {ng['chart_name']: ng for ng in records['nodegroups']
-            if ng['role'] != 'master'}
-    for group in sorted(before & after):
-        ng = held.get(group)
-        if ng is None:
-            problems.append('%s is in the release, not in Magnum' % group)
-        elif ng['status'].endswith('_FAILED') or \
-                ng['status'] == 'DELETE_COMPLETE':
-            problems.append('%s is in the release but %s in Magnum (%s)'
-                            % (ng['name'], ng['status'],
-                               ng['status_reason']))
-    for ng in held.values():
-        if ng['status'] in SETTLED and ng['chart_name'] not in \
-                before | after:
-            problems.append('%s is %s in Magnum but not in the release'
-                            % (ng['name'], ng['status']))
-    return problems
 
 
 def _group(name, status, role='worker'):
@@ -281,7 +248,8 @@ def _group(name, status, role='worker'):
     ([], {'x-c'}, set(), []),
 ])
 def test_disagreements(rows, before, after, found):
-    assert disagreements({'nodegroups': rows}, before, after) == found
+    records = {'nodegroups': rows}
+    assert agreement.disagreements(records, before, after) == found
 
 
 def _statuses(records):
@@ -358,7 +326,7 @@ def test_parallel_nodegroups_through_two_conductors(
             def done(records):
                 status = {ng['name']: ng['status']
                           for ng in records['nodegroups']}
-                return records['status'] in SETTLED and all(
+                return records['status'] in agreement.SETTLED and all(
                     status.get(n) == 'CREATE_COMPLETE' for n in names)
             return done
 
@@ -397,7 +365,7 @@ def test_parallel_nodegroups_through_two_conductors(
                 'nodegroup_delete', cluster=uuid, name=name)
                 for i, name in enumerate(doomed)}
             records = watch.until(
-                uuid, lambda r: r['status'] in SETTLED and not
+                uuid, lambda r: r['status'] in agreement.SETTLED and not
                 {ng['name'] for ng in r['nodegroups']} & set(doomed),
                 deletes.values())
             _, delete_errors = _answers(deletes)
@@ -524,5 +492,6 @@ def test_conductor_killed_while_holding_the_lock(
         assert revisions[max(revisions)] == 'deployed', revisions
         assert not watch.problems, watch.problems[:10]
         held = {ng['chart_name'] for ng in records['nodegroups']
-                if ng['role'] != 'master' and ng['status'] in SETTLED}
+                if ng['role'] != 'master' and
+                ng['status'] in agreement.SETTLED}
         assert held <= release.groups()

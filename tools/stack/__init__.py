@@ -8,11 +8,18 @@
 * the Kubernetes API stand-in with its Cluster API simulator, as the
   management cluster;
 * the Glance/Nova/Neutron stand-in (tests.fixtures.openstack_api);
-* the real magnum-api WSGI application (under waitress) and the real
-  ``magnum-conductor`` service with ``[conductor] workers = 2``, reading a
-  magnum.conf written here, with this driver found through its entry point;
+* the real magnum-api WSGI application (under waitress) and two real
+  ``magnum-conductor`` services, as on two controller hosts (each its own
+  ``host``, each with ``[conductor] workers = 2``), reading a magnum.conf
+  written here, with this driver found through its entry point;
 * with ``dashboard=True``, Horizon with magnum-ui from ``.venv-horizon``
   (tools.stack.dashboard), logged in to with the clouds.yaml users.
+
+Two services, not one: Magnum 23's conductor starts its RPC server in the
+parent process before oslo.service forks the workers, so the workers inherit
+a server that never consumes (RabbitMQ lists one consumer on the conductor
+queue whatever ``workers`` says). Operations reach several processes only
+through several conductor services, which is how clouds run it.
 
 The database is a fresh MariaDB database migrated by ``magnum-db-manage
 upgrade`` and RPC goes over RabbitMQ (a fresh vhost) when those servers
@@ -46,9 +53,10 @@ from tools.stack import processes
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CHART = REPO / 'tests' / 'charts' / 'openstack-cluster'
 STATE = 'stack.json'
-# Stop order: clients of a service before the service.
-STOP_ORDER = ['dashboard', 'magnum-conductor', 'magnum-api', 'embedded',
-              'kubeapi', 'openstack-api', 'keystone']
+# Stop order, after the conductors: clients of a service before the service.
+CONDUCTORS = 2
+STOP_ORDER = ['dashboard', 'magnum-api', 'embedded', 'kubeapi',
+              'openstack-api', 'keystone']
 DEFAULT_SPEED = 200.0
 HORIZON_PYTHON = REPO / '.venv-horizon' / 'bin' / 'python'
 
@@ -121,7 +129,7 @@ def say(message):
 
 
 def up(run_dir, clouds_yaml, backends='auto', speed=DEFAULT_SPEED,
-       helm=None, workers=2, dashboard=False):
+       helm=None, workers=2, conductors=CONDUCTORS, dashboard=False):
     """Start everything; returns the State once every service answers."""
     run_dir = os.path.abspath(run_dir)
     if os.path.exists(os.path.join(run_dir, STATE)):
@@ -138,7 +146,7 @@ def up(run_dir, clouds_yaml, backends='auto', speed=DEFAULT_SPEED,
     state.save()
     try:
         _start(state, os.path.abspath(clouds_yaml), speed, helm, workers,
-               backends)
+               backends, conductors)
         if dashboard:
             _start_dashboard(state)
     except BaseException:
@@ -148,7 +156,8 @@ def up(run_dir, clouds_yaml, backends='auto', speed=DEFAULT_SPEED,
     return state
 
 
-def _start(state, clouds_yaml, speed, helm, workers, backends):
+def _start(state, clouds_yaml, speed, helm, workers, backends,
+           conductors):
     started = time.monotonic()
     run_dir = state.run_dir
     env = processes.environment(
@@ -235,16 +244,19 @@ def _start(state, clouds_yaml, speed, helm, workers, backends):
             sys.executable, '-m', 'tools.stack.api_server', '--config-file',
             conf, '--log-file', os.path.join(run_dir, 'magnum-api.log')],
             env, cwd=str(REPO))
-        processes.spawn(run_dir, 'magnum-conductor', [
-            os.path.join(bin_dir, 'magnum-conductor'), '--config-file', conf,
-            '--log-file', os.path.join(run_dir, 'magnum-conductor.log')],
-            env, cwd=str(REPO))
+        for name, host_conf in config.conductor_hosts(run_dir, conductors):
+            _write(host_conf, config.conductor_conf(name))
+            processes.spawn(run_dir, name, [
+                os.path.join(bin_dir, 'magnum-conductor'), '--config-file',
+                conf, '--config-file', host_conf, '--log-file',
+                os.path.join(run_dir, name + '.log')], env, cwd=str(REPO))
     else:
+        conductors = 1
         processes.spawn(run_dir, 'embedded', [
             sys.executable, '-m', 'tools.stack.embedded', '--config-file',
             conf, '--log-file', os.path.join(run_dir, 'magnum.log')],
             env, cwd=str(REPO))
-    _wait_for_magnum(state, ks)
+    _wait_for_magnum(state, ks, conductors)
     say('up in %.1fs: Keystone %s, Magnum %s, management cluster %s, '
         'clouds.yaml %s (clouds magnum-capi, magnum-capi-admin)' % (
             time.monotonic() - started, state.auth_url, state.magnum_url,
@@ -352,8 +364,8 @@ def _wait_for_ports(run_dir, ports, timeout=60):
             time.sleep(0.1)
 
 
-def _wait_for_magnum(state, ks, timeout=120):
-    """Until magnum-api answers and a conductor reports itself up."""
+def _wait_for_magnum(state, ks, conductors, timeout=120):
+    """Until magnum-api answers and every conductor reports itself up."""
     deadline = time.monotonic() + timeout
     admin = ks.admin_session()
     last = None
@@ -367,8 +379,8 @@ def _wait_for_magnum(state, ks, timeout=120):
             last = '%s %s' % (reply.status_code, reply.text[:200])
             if reply.status_code == 200:
                 services = reply.json()['mservices']
-                if any(s['binary'] == 'magnum-conductor' and
-                       s['state'] == 'up' for s in services):
+                if sum(s['binary'] == 'magnum-conductor' and
+                       s['state'] == 'up' for s in services) >= conductors:
                     return
         except (requests.ConnectionError,
                 ks_exceptions.ConnectFailure) as e:
@@ -394,7 +406,9 @@ def down(run_dir, keep_logs=False):
     if not os.path.isdir(run_dir):
         return []
     problems = []
-    left = processes.stop_all(run_dir, STOP_ORDER)
+    conductors = sorted(name for name in processes.recorded(run_dir)
+                        if name.startswith('magnum-conductor'))
+    left = processes.stop_all(run_dir, conductors + STOP_ORDER)
     if left:
         return ['processes still alive: %s; run dir %s kept'
                 % (left, run_dir)]

@@ -41,7 +41,13 @@ def main(argv=None):
                             'Cluster API runs (default %(default)s)')
     start.add_argument('--helm', default=None,
                        help='helm binary (default: helm 4 in .tools/bin)')
-    start.add_argument('--conductor-workers', type=int, default=2)
+    start.add_argument('--conductor-workers', type=int, default=2,
+                       help='[conductor] workers of each conductor service '
+                            '(default %(default)s)')
+    start.add_argument('--conductors', type=int, default=stack.CONDUCTORS,
+                       help='magnum-conductor services, each a host of its '
+                            'own (default %(default)s; the embedded '
+                            'fallback runs one)')
     sub.add_parser('down', help='stop the stack and remove its state')
     sub.add_parser('status', help='print the running stack as JSON')
     args = parser.parse_args(argv)
@@ -68,7 +74,7 @@ def _up(args):
     state = stack.up(args.run_dir, args.clouds_yaml, backends=args.backends,
                      speed=args.speed, helm=args.helm,
                      workers=args.conductor_workers,
-                     dashboard=args.dashboard)
+                     conductors=args.conductors, dashboard=args.dashboard)
     if state.dashboard_url:
         print('dashboard: %s' % state.dashboard_url, flush=True)
     if args.detach:

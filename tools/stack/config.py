@@ -8,6 +8,7 @@ magnum-conductor are told is visible in one place and testable.
 import configparser
 import dataclasses
 import io
+import os
 
 import yaml
 
@@ -165,6 +166,18 @@ def clouds_yaml(layout):
         {'clouds': {'magnum-capi': cloud(layout.member),
                     'magnum-capi-admin': cloud(layout.admin)}},
         allow_unicode=True, sort_keys=False)
+
+
+def conductor_hosts(run_dir, count):
+    """[(process name, its config overlay)] of count conductor services."""
+    names = ['magnum-conductor'] + ['magnum-conductor-%d' % i
+                                    for i in range(2, count + 1)]
+    return [(name, os.path.join(run_dir, name + '.conf')) for name in names]
+
+
+def conductor_conf(name):
+    """The overlay that makes one conductor service a host of its own."""
+    return _ini({'DEFAULT': {'host': 'stack-' + name}})
 
 
 def horizon_settings(auth_url, static_root, secret_key, region=REGION):
