@@ -20,6 +20,7 @@ import os
 import pytest
 import yaml
 
+from tests.stack import browser as chromium
 from tests.unit import test_horizon_wizard
 
 TEMPLATE = 'kubernetes-v1.31'
@@ -39,7 +40,6 @@ CREATE_TIMEOUT = 240
 def browser(local_stack, tmp_path):
     if not local_stack.dashboard_url:
         pytest.fail('the stack under test runs without --dashboard')
-    from tests.stack import browser as chromium
     shots = os.environ.get('MAGNUM_CAPI_DASHBOARD_SCREENS') or str(
         tmp_path / 'screenshots')
     window = chromium.Browser(local_stack.dashboard_url, shots)
