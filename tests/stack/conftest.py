@@ -50,8 +50,10 @@ def _leftovers(state, sessions):
 def local_stack(tmp_path_factory):
     """A running stack: its State (URLs, clouds.yaml path, backends).
 
+    The stack serves the dashboard too (tests/stack/test_dashboard.py).
     With MAGNUM_CAPI_TEST_STACK=<run dir> the tests use that running stack
-    (started with ``python -m tools.stack up --detach``) and leave it up.
+    (started with ``python -m tools.stack up --detach --dashboard``) and
+    leave it up.
     """
     running = os.environ.get('MAGNUM_CAPI_TEST_STACK')
     if running:
@@ -59,8 +61,8 @@ def local_stack(tmp_path_factory):
         return
     base = tmp_path_factory.mktemp('stack')
     run_dir = base / 'run'
-    started = _stack_command(run_dir, 'up', '--detach', '--clouds-yaml',
-                             str(base / 'clouds.yaml'))
+    started = _stack_command(run_dir, 'up', '--detach', '--dashboard',
+                             '--clouds-yaml', str(base / 'clouds.yaml'))
     if started.returncode:
         pytest.fail('tools.stack up failed:\n%s%s'
                     % (started.stdout, started.stderr[-5000:]))

@@ -66,3 +66,17 @@ def test_clouds_yaml(cloud, username, project):
     assert (found['auth']['username'], found['auth']['project_name']) == (
         username, project)
     assert found['auth']['auth_url'] == LAYOUT.auth_url
+
+
+def test_horizon_settings_point_at_keystone_in_production_mode():
+    text = config.horizon_settings('http://127.0.0.1:5000/v3',
+                                   '/run/s/dashboard/static', 'k' * 40)
+    settings = {}
+    exec(compile(text, 'local_settings.py', 'exec'), settings)
+    assert settings['OPENSTACK_KEYSTONE_URL'] == 'http://127.0.0.1:5000/v3'
+    assert settings['OPENSTACK_KEYSTONE_DEFAULT_DOMAIN'] == 'Default'
+    assert settings['DEFAULT_SERVICE_REGIONS'] == {'*': 'Düdingen Test'}
+    assert settings['DEBUG'] is False
+    assert settings['COMPRESS_OFFLINE'] is True
+    assert settings['STATIC_ROOT'] == '/run/s/dashboard/static'
+    assert settings['SECRET_KEY'] == 'k' * 40

@@ -11,7 +11,9 @@
 * the real magnum-api WSGI application (under waitress) and two real
   ``magnum-conductor`` services, as on two controller hosts (each its own
   ``host``, each with ``[conductor] workers = 2``), reading a magnum.conf
-  written here, with this driver found through its entry point.
+  written here, with this driver found through its entry point;
+* with ``dashboard=True``, Horizon with magnum-ui from ``.venv-horizon``
+  (tools.stack.dashboard), logged in to with the clouds.yaml users.
 
 Two services, not one: Magnum 23's conductor starts its RPC server in the
 parent process before oslo.service forks the workers, so the workers inherit
@@ -53,9 +55,10 @@ CHART = REPO / 'tests' / 'charts' / 'openstack-cluster'
 STATE = 'stack.json'
 # Stop order, after the conductors: clients of a service before the service.
 CONDUCTORS = 2
-STOP_ORDER = ['magnum-api', 'embedded', 'kubeapi', 'openstack-api',
-              'keystone']
+STOP_ORDER = ['dashboard', 'magnum-api', 'embedded', 'kubeapi',
+              'openstack-api', 'keystone']
 DEFAULT_SPEED = 200.0
+HORIZON_PYTHON = REPO / '.venv-horizon' / 'bin' / 'python'
 
 
 def default_run_dir():
@@ -77,6 +80,7 @@ class State:
     database: str = ''
     vhost: str = ''
     transport_url: str = ''
+    dashboard_url: str = ''
 
     def save(self):
         path = os.path.join(self.run_dir, STATE)
@@ -125,12 +129,15 @@ def say(message):
 
 
 def up(run_dir, clouds_yaml, backends='auto', speed=DEFAULT_SPEED,
-       helm=None, workers=2, conductors=CONDUCTORS):
+       helm=None, workers=2, conductors=CONDUCTORS, dashboard=False):
     """Start everything; returns the State once every service answers."""
     run_dir = os.path.abspath(run_dir)
     if os.path.exists(os.path.join(run_dir, STATE)):
         raise StackError('a stack already runs from %s; run "python -m '
                          'tools.stack down" first' % run_dir)
+    if dashboard and not HORIZON_PYTHON.exists():
+        raise StackError('the dashboard needs Horizon in %s; run '
+                         'tools/setup-dev.sh' % HORIZON_PYTHON.parents[1])
     os.makedirs(run_dir, exist_ok=True)
     for sub in ('state', 'locks', 'home', 'keystone'):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
@@ -140,6 +147,8 @@ def up(run_dir, clouds_yaml, backends='auto', speed=DEFAULT_SPEED,
     try:
         _start(state, os.path.abspath(clouds_yaml), speed, helm, workers,
                backends, conductors)
+        if dashboard:
+            _start_dashboard(state)
     except BaseException:
         say('start failed; logs in %s; stopping what started' % run_dir)
         down(run_dir, keep_logs=True)
@@ -252,6 +261,34 @@ def _start(state, clouds_yaml, speed, helm, workers, backends,
         'clouds.yaml %s (clouds magnum-capi, magnum-capi-admin)' % (
             time.monotonic() - started, state.auth_url, state.magnum_url,
             state.kube_url, clouds_yaml))
+
+
+def _start_dashboard(state):
+    """Horizon: settings, collected and compressed static files, server."""
+    started = time.monotonic()
+    base = os.path.join(state.run_dir, 'dashboard')
+    os.makedirs(os.path.join(base, 'local'), exist_ok=True)
+    _write(os.path.join(base, 'local', '__init__.py'), '')
+    _write(os.path.join(base, 'local', 'local_settings.py'),
+           config.horizon_settings(state.auth_url,
+                                   os.path.join(base, 'static'),
+                                   secrets.token_urlsafe(48)))
+    env = processes.environment(
+        state.run_dir, PYTHONPATH=str(REPO), PYTHONWARNINGS='ignore',
+        HOME=os.path.join(state.run_dir, 'home'))
+    command = [str(HORIZON_PYTHON), '-m', 'tools.stack.dashboard',
+               '--settings-dir', base]
+    _run(command + ['collect'], env,
+         os.path.join(state.run_dir, 'dashboard-collect.log'))
+    port = _free_port()
+    processes.spawn(state.run_dir, 'dashboard',
+                    command + ['serve', '--port', str(port)], env,
+                    cwd=str(REPO))
+    _wait_for_ports(state.run_dir, [port])
+    state.dashboard_url = 'http://127.0.0.1:%d/' % port
+    state.save()
+    say('dashboard (Horizon, magnum-ui) up in %.1fs'
+        % (time.monotonic() - started))
 
 
 def _write(path, text):

@@ -1,6 +1,6 @@
 """Command line of the local stack (see tools.stack).
 
-    python -m tools.stack up [--detach] [--clouds-yaml PATH]
+    python -m tools.stack up [--detach] [--dashboard] [--clouds-yaml PATH]
     python -m tools.stack down
     python -m tools.stack status
 """
@@ -28,6 +28,9 @@ def main(argv=None):
     start.add_argument('--clouds-yaml', default='clouds.yaml',
                        help='where to write clouds.yaml (clouds magnum-capi '
                             'and magnum-capi-admin); default %(default)s')
+    start.add_argument('--dashboard', action='store_true',
+                       help='also serve Horizon with magnum-ui (from '
+                            '.venv-horizon) and print its URL')
     start.add_argument('--backends', default='auto',
                        choices=['auto', 'servers', 'embedded'],
                        help='servers: MariaDB and RabbitMQ on 127.0.0.1; '
@@ -68,9 +71,12 @@ def main(argv=None):
 
 
 def _up(args):
-    stack.up(args.run_dir, args.clouds_yaml, backends=args.backends,
-             speed=args.speed, helm=args.helm,
-             workers=args.conductor_workers, conductors=args.conductors)
+    state = stack.up(args.run_dir, args.clouds_yaml, backends=args.backends,
+                     speed=args.speed, helm=args.helm,
+                     workers=args.conductor_workers,
+                     conductors=args.conductors, dashboard=args.dashboard)
+    if state.dashboard_url:
+        print('dashboard: %s' % state.dashboard_url, flush=True)
     if args.detach:
         stack.say('running; stop it with: .venv/bin/python -m tools.stack '
                   'down' + ('' if args.run_dir == stack.default_run_dir()

@@ -178,3 +178,40 @@ def conductor_hosts(run_dir, count):
 def conductor_conf(name):
     """The overlay that makes one conductor service a host of its own."""
     return _ini({'DEFAULT': {'host': 'stack-' + name}})
+
+
+def horizon_settings(auth_url, static_root, secret_key, region=REGION):
+    """Horizon's local_settings.py: the stack's Keystone, production mode.
+
+    DEBUG is off and the static files are compressed offline
+    (``COMPRESS_OFFLINE``), as on a production dashboard; sessions live in
+    Horizon's default local-memory cache (one server process).
+    """
+    values = {
+        'DEBUG': False,
+        'ALLOWED_HOSTS': ['127.0.0.1', 'localhost'],
+        'SECRET_KEY': secret_key,
+        'OPENSTACK_KEYSTONE_URL': auth_url,
+        'OPENSTACK_KEYSTONE_DEFAULT_DOMAIN': DOMAIN,
+        'OPENSTACK_KEYSTONE_DEFAULT_ROLE': 'member',
+        'OPENSTACK_ENDPOINT_TYPE': 'publicURL',
+        'AVAILABLE_REGIONS': [],
+        'DEFAULT_SERVICE_REGIONS': {'*': region},
+        'STATIC_ROOT': static_root,
+        'COMPRESS_ENABLED': True,
+        'COMPRESS_OFFLINE': True,
+        # Horizon defaults to memcached; one process needs no shared cache.
+        'CACHES': {'default': {
+            'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}},
+        # The stand-in cloud has no routers, quotas or security groups.
+        'OPENSTACK_NEUTRON_NETWORK': {
+            'enable_router': False, 'enable_quotas': False,
+            'enable_distributed_router': False, 'enable_ha_router': False,
+            'enable_fip_topology_check': False},
+        'LOGGING': {
+            'version': 1, 'disable_existing_loggers': False,
+            'handlers': {'stderr': {'class': 'logging.StreamHandler'}},
+            'root': {'handlers': ['stderr'], 'level': 'INFO'}},
+    }
+    return '# Written by tools.stack for its dashboard.\n' + ''.join(
+        '%s = %r\n' % item for item in values.items())
