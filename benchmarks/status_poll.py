@@ -21,8 +21,10 @@ progress) and a health tick (``ClusterHealthUpdateJob`` over all), each
 once for real and once with the driver's poll as a no-op, which is
 Magnum's own share. Per tick: the driver's requests and response bytes
 counted by the stand-in (including any background traffic since its
-previous tick), wall time, the conductor's RSS and open file descriptors
-read from /proc. A report, not a test: nothing is asserted.
+previous tick), wall time, the CPU time the conductor used during the
+tick (all its threads; less disturbed than wall time by other work on the
+machine), the conductor's RSS and open file descriptors, all read from
+/proc. A report, not a test: nothing is asserted.
 
     .venv/bin/python -m benchmarks.status_poll --clusters 2 --ticks 1
     .venv/bin/python -m benchmarks.status_poll --compare magnum-capi-helm \\
@@ -30,6 +32,17 @@ read from /proc. A report, not a test: nothing is asserted.
 
 ``--compare magnum-capi-helm`` installs magnum-capi-helm 1.4.0 from the
 package index into ``.bench-venv/`` on first use.
+
+``--soak TICKS`` runs our driver alone for that many ticks (each runs
+every job once for real) after ``--soak-warmup`` ticks, and reports the
+conductor's RSS and open file descriptors at the start and the end, their
+drift and the smallest and largest value sampled after each tick, and the
+medians of the first and last tenth of the samples (steadier than two
+single samples): a leak per poll or per watch reconnection shows as a
+drift of both.
+
+    .venv/bin/python -m benchmarks.status_poll --clusters 10 --workers 3 \\
+        --soak 1000
 """
 
 import argparse
@@ -61,6 +74,7 @@ THEIRS_VERSION = '1.4.0'
 SETUP_AGENT = 'bench-setup'
 HELM_REVISIONS = 3
 HELM_PAYLOAD = 23 * 1024  # gzip-like bytes: a 42 KB field, base64 twice
+CLOCK_TICKS = os.sysconf('SC_CLK_TCK')
 
 
 # -- the scenario: plain data, the same clusters for every driver -----------
@@ -426,6 +440,15 @@ class Conductor:
                        if line.startswith('VmRSS:'))
         return rss / 1024.0, len(os.listdir('/proc/%d/fd' % pid))
 
+    def cpu(self):
+        """CPU seconds (user and system) the process has used so far.
+
+        Less disturbed than wall time by other work on the machine.
+        """
+        with open('/proc/%d/stat' % self.process.pid) as stream:
+            fields = stream.read().rpartition(')')[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
     def stop(self):
         try:
             self.process.stdin.write(json.dumps({'quit': True}) + '\n')
@@ -452,14 +475,16 @@ def run_ticks(conductors, standin, rounds, jobs=('status', 'health'),
             for c in order:
                 for noop in ((False, True) if number % 2 == 0
                              else (True, False)):
+                    cpu = c.cpu()
                     answer = c.tick(job, noop)
+                    cpu = c.cpu() - cpu
                     now = standin.stats().get(c.drv.label, {})
                     before = seen[c.drv.label]
                     seen[c.drv.label] = now
                     rss, fds = c.resources()
                     record = dict(
                         answer, driver=c.drv.label, job=job, noop=noop,
-                        round=number, rss_mib=rss, fds=fds,
+                        round=number, rss_mib=rss, fds=fds, cpu=cpu,
                         requests=now.get('requests', 0)
                         - before.get('requests', 0),
                         bytes=now.get('bytes', 0) - before.get('bytes', 0))
@@ -468,6 +493,78 @@ def run_ticks(conductors, standin, rounds, jobs=('status', 'health'),
                         out.write(json.dumps(record) + '\n')
                         out.flush()
     return records
+
+
+def soak(conductor, standin, ticks, jobs, warmup, out=None):
+    """Run many ticks of one driver; RSS and descriptors along the way.
+
+    Every tick runs each job once for real. The starting point is taken
+    after ``warmup`` such ticks (first connections, caches filling); a
+    sample follows every tick (also written to ``out`` as JSON lines).
+    """
+    label = conductor.drv.label
+    for _ in range(warmup):
+        for job in jobs:
+            conductor.tick(job, False)
+    before = standin.stats().get(label, {})
+    start = conductor.resources()
+    samples, walls, errors, warnings = [], {job: [] for job in jobs}, 0, 0
+    for _ in range(ticks):
+        for job in jobs:
+            answer = conductor.tick(job, False)
+            walls[job].append(answer['wall'])
+            errors += answer['errors']
+            warnings += answer.get('warnings', 0)
+        samples.append(conductor.resources())
+        if out:
+            out.write(json.dumps({'tick': len(samples),
+                                  'rss_mib': samples[-1][0],
+                                  'fds': samples[-1][1]}) + '\n')
+            out.flush()
+    after = standin.stats().get(label, {})
+    result = {'ticks': ticks, 'warmup': warmup, 'errors': errors,
+              'warnings': warnings,
+              'requests_per_tick': (after.get('requests', 0)
+                                    - before.get('requests', 0)) / ticks,
+              'wall': {job: _stat(values) for job, values in walls.items()}}
+    tenth = max(1, ticks // 10)
+    for index, key in enumerate(('rss_mib', 'fds')):
+        values = [sample[index] for sample in samples]
+        first = statistics.median(values[:tenth])
+        last = statistics.median(values[-tenth:])
+        result[key] = {'start': start[index], 'end': values[-1],
+                       'drift_pct': 100.0 * (values[-1] - start[index])
+                       / start[index],
+                       'min': min(values), 'max': max(values),
+                       'first_tenth': first, 'last_tenth': last,
+                       'tenths_drift_pct': 100.0 * (last - first) / first}
+    return result
+
+
+def soak_report(result, args, label):
+    lines = ['%s, %d clusters in %d project(s), %d extra worker nodegroups:'
+             ' %d ticks (each: %s) after %d warm-up ticks' % (
+                 label, args.clusters, args.projects, args.workers,
+                 result['ticks'], ' + '.join(args.jobs), result['warmup'])]
+    for key, title, fmt in (('rss_mib', 'RSS, MiB', '%.1f'),
+                            ('fds', 'open fds', '%g')):
+        found = result[key]
+        lines.append('%-10s start %s, end %s, drift %+.1f %%, sampled '
+                     'min %s max %s; median of the first tenth %s, of the '
+                     'last %s, drift %+.1f %%' % (
+                         title, fmt % found['start'], fmt % found['end'],
+                         found['drift_pct'], fmt % found['min'],
+                         fmt % found['max'], fmt % found['first_tenth'],
+                         fmt % found['last_tenth'],
+                         found['tenths_drift_pct']))
+    for job, (med, low, high) in result['wall'].items():
+        lines.append('%s tick: median %.3f s [%.3f-%.3f]' % (
+            job, med, low, high))
+    lines.append('requests per tick: %.2f' % result['requests_per_tick'])
+    if result['errors'] or result['warnings']:
+        lines.append('!! %d poll(s) raised, %d warning(s) logged; see its '
+                     'log' % (result['errors'], result['warnings']))
+    return '\n'.join(lines)
 
 
 # -- the report ---------------------------------------------------------
@@ -487,6 +584,8 @@ def summarise(records):
                 if (r['driver'], r['job']) == key and r['noop']]
         share = [r['wall'] - n['wall'] for r in real for n in noop
                  if n['round'] == r['round']]
+        cpu_share = [r['cpu'] - n['cpu'] for r in real for n in noop
+                     if n['round'] == r['round']]
         summary[key] = {
             'clusters': _stat([r['clusters'] for r in real]),
             'errors': _stat([r['errors'] for r in real]),
@@ -494,6 +593,9 @@ def summarise(records):
             'wall': _stat([r['wall'] for r in real]),
             'magnum': _stat([n['wall'] for n in noop]),
             'driver': _stat(share),
+            'cpu': _stat([r['cpu'] for r in real]),
+            'magnum_cpu': _stat([n['cpu'] for n in noop]),
+            'driver_cpu': _stat(cpu_share),
             'requests': _stat([r['requests'] for r in real]),
             'kib': _stat([r['bytes'] / 1024.0 for r in real]),
             'rss_mib': _stat([r['rss_mib'] for r in real + noop]),
@@ -505,6 +607,9 @@ def summarise(records):
 METRICS = (('wall', 'tick, s', '%.3f'),
            ('magnum', "Magnum's share, s", '%.3f'),
            ('driver', "driver's share, s", '%.3f'),
+           ('cpu', 'tick CPU, s', '%.3f'),
+           ('magnum_cpu', "Magnum's CPU, s", '%.3f'),
+           ('driver_cpu', "driver's CPU, s", '%.3f'),
            ('requests', 'requests', '%.0f'), ('kib', 'KiB received', '%.0f'),
            ('rss_mib', 'RSS, MiB', '%.1f'), ('fds', 'open fds', '%.0f'))
 
@@ -561,6 +666,13 @@ def main(argv=None):
     parser.add_argument('--no-warmup', action='store_true',
                         help='measure from the first tick (for large runs)')
     parser.add_argument('--compare', choices=['magnum-capi-helm'])
+    parser.add_argument('--soak', type=int, metavar='TICKS',
+                        help='instead of rounds: this many ticks of our '
+                             'driver alone, reporting RSS and open file '
+                             'descriptors at the start and end')
+    parser.add_argument('--soak-warmup', type=int, default=50,
+                        metavar='TICKS',
+                        help='ticks run before the soak\'s starting point')
     parser.add_argument('--records', help='also write every tick as JSON '
                                           'lines to this file (and keep '
                                           'the processes\' logs next to '
@@ -571,6 +683,10 @@ def main(argv=None):
             or args.ticks < 1:
         parser.error('--clusters, --projects and --ticks must be at least 1'
                      ' and --workers at least 0')
+    if args.soak is not None and (args.compare or args.soak < 1
+                                  or args.soak_warmup < 0):
+        parser.error('--soak runs our driver alone (no --compare), at least '
+                     'one tick, after zero or more --soak-warmup ticks')
     drivers = [(Ours, pathlib.Path(sys.executable))]
     if args.compare:
         drivers.append((Theirs, theirs_python()))
@@ -592,8 +708,12 @@ def main(argv=None):
                   file=sys.stderr)
             out = open(args.records, 'w') if args.records else None
             try:
-                records = run_ticks(conductors, standin, args.ticks,
-                                    args.jobs, not args.no_warmup, out)
+                if args.soak:
+                    soaked = soak(conductors[0], standin, args.soak,
+                                  args.jobs, args.soak_warmup, out)
+                else:
+                    records = run_ticks(conductors, standin, args.ticks,
+                                        args.jobs, not args.no_warmup, out)
             finally:
                 if out:
                     out.close()
@@ -612,6 +732,13 @@ def main(argv=None):
             for c in conductors:
                 c.stop()
             standin.stop()
+    if args.soak:
+        print(soak_report(soaked, args, Ours.label))
+        if args.summary:
+            with open(args.summary, 'w') as stream:
+                json.dump({'args': vars(args), 'soak': soaked}, stream,
+                          indent=1)
+        return 0
     summary = summarise(records)
     labels = [drv.label for drv, _ in drivers]
     totals = {label: totals.get(label, {}) for label in labels}

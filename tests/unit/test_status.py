@@ -4,8 +4,10 @@ import dataclasses
 import datetime
 
 import pytest
+import sqlalchemy
 
 from magnum.objects import fields
+from oslo_db.sqlalchemy import enginefacade
 
 from magnum_capi_driver import replicas as rules
 from magnum_capi_driver import status
@@ -1058,11 +1060,21 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
     assert left['cpu'].status == CS.CREATE_COMPLETE
     assert left['cpu'].node_addresses == ['10.0.1.20', '10.0.1.21']
 
-    # A second pass over the same objects has nothing to write.
+    # A second pass over the same objects has nothing to write, and
+    # building its view reads nothing more from the database.
     nodegroups = objects.NodeGroup.list(ctx, cluster.uuid)
-    again = status.decide(snap, status.view_of(stored, nodegroups, timeouts,
-                                               deployments),
-                          datetime.datetime.now(UTC))
+    engine = enginefacade.writer.get_engine()
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+    sqlalchemy.event.listen(engine, 'before_cursor_execute', count)
+    try:
+        v = status.view_of(stored, nodegroups, timeouts, deployments)
+    finally:
+        sqlalchemy.event.remove(engine, 'before_cursor_execute', count)
+    assert statements == []
+    again = status.decide(snap, v, datetime.datetime.now(UTC))
     assert again.changes == {}
     assert all(g.changes == {} for g in again.nodegroups)
 
