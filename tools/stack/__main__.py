@@ -83,11 +83,13 @@ def _up(args):
                             else ' --run-dir ' + args.run_dir))
         return 0
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Set both handlers: a shell without job control starts background
+    # commands with SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     stack.say('running until Ctrl-C')
-    try:
-        stopping.wait()
-    except KeyboardInterrupt:
+    while not stopping.wait(1):
         pass
     problems = stack.down(args.run_dir)
     for problem in problems:
