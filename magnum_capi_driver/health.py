@@ -142,11 +142,11 @@ def _workers(snapshot):
     found = _first(snapshot.cluster, [('WorkersAvailable', True)])
     if found:
         return found
-    short = ['%s: %s' % (status.name_of(md), problem)
-             for md in sorted(snapshot.machine_deployments,
-                              key=status.name_of)
-             for problem in [replicas.short(replicas.counts(md),
-                                            'replicas')] if problem]
+    short = []
+    for md in sorted(snapshot.machine_deployments, key=status.name_of):
+        problem = replicas.short(replicas.counts(md), 'replicas')
+        if problem:
+            short.append('%s: %s' % (status.name_of(md), problem))
     if short:
         return BAD, status.join_reasons(short)
     return OK, OK

@@ -550,6 +550,18 @@ def cluster_blockers(snapshot):
     return []
 
 
+def _explained(problem, obj, machines):
+    """problem, with the object's False condition and its machines' first
+    failure or problem; read only for what is not done."""
+    detail = _false_reason(obj)
+    if detail:
+        problem += ' (%s)' % detail
+    note = (machine_failures(machines) or [machine_problem(machines)])[0]
+    if note:
+        problem += ', ' + note
+    return problem
+
+
 def control_plane_progress(snapshot, expected_count=None):
     """Whether the KubeadmControlPlane is done, and if not why."""
     kcp = snapshot.control_plane
@@ -561,7 +573,6 @@ def control_plane_progress(snapshot, expected_count=None):
     found = replicas.counts(kcp, default=1)
     if expected_count is None:
         expected_count = found.wanted
-    machines = control_plane_machines(snapshot)
     spec_version = with_v((kcp.get('spec') or {}).get('version'))
     problem = None
     if is_deleting(kcp):
@@ -581,13 +592,8 @@ def control_plane_progress(snapshot, expected_count=None):
                                               spec_version)
     if problem is None:
         return Progress(True)
-    detail = _false_reason(kcp)
-    if detail:
-        problem += ' (%s)' % detail
-    note = (machine_failures(machines) or [machine_problem(machines)])[0]
-    if note:
-        problem += ', ' + note
-    return Progress(False, 'control plane: ' + problem)
+    return Progress(False, 'control plane: ' + _explained(
+        problem, kcp, control_plane_machines(snapshot)))
 
 
 def deployment_progress(snapshot, ng):
@@ -604,7 +610,6 @@ def deployment_progress(snapshot, ng):
         return Progress(False, label + 'not created yet')
     found = replicas.counts(md)
     observed = found.wanted if found.autoscaled else None
-    machines = deployment_machines(snapshot, ng.deployment_name)
     if is_deleting(md):
         problem = 'being deleted'
     elif not _generation_observed(md):
@@ -617,13 +622,9 @@ def deployment_progress(snapshot, ng):
         problem = replicas.unsettled(found, 'replicas')
     if problem is None:
         return Progress(True, node_count=observed)
-    detail = _false_reason(md)
-    if detail:
-        problem += ' (%s)' % detail
-    note = (machine_failures(machines) or [machine_problem(machines)])[0]
-    if note:
-        problem += ', ' + note
-    return Progress(False, label + problem, node_count=observed)
+    return Progress(False, label + _explained(
+        problem, md, deployment_machines(snapshot, ng.deployment_name)),
+        node_count=observed)
 
 
 def group_progress(snapshot, ng):
