@@ -40,11 +40,14 @@ def _send(args):
 class Poller(object):
     """Magnum's records through the API, checked against the release."""
 
-    def __init__(self, magnum, cluster_id, release, kubeconfig, helm, env):
-        self.magnum, self.cluster_id = magnum, cluster_id
-        self.release, self.kubeconfig = release, kubeconfig
-        self.helm, self.env = helm, env
-        self.namespace = None
+    def __init__(self, magnum, cluster, kubeconfig, helm, env):
+        """cluster: the cluster as the API shows it once created."""
+        self.magnum, self.cluster_id = magnum, cluster['uuid']
+        self.release = cluster['stack_id']
+        self.namespace = names.namespace_name(
+            driver_conf.CONF.capi_driver.namespace_prefix,
+            cluster['project_id'])
+        self.kubeconfig, self.helm, self.env = kubeconfig, helm, env
         self.polls = 0
         self.problems = []
 
@@ -135,11 +138,9 @@ def scenario(local_stack, tools_bin, tmp_path_factory):
                HELM_DATA_HOME=str(home / 'data'))
     body = magnum.wait('/clusters/%s' % cluster_id, ['CREATE_COMPLETE'],
                        interval=10.0)
-    poller = Poller(magnum, cluster_id, body['stack_id'],
+    poller = Poller(magnum, body,
                     os.path.join(local_stack.run_dir, 'kubeconfig'),
                     str(tools_bin / 'helm4'), env)
-    poller.namespace = names.namespace_name(
-        driver_conf.CONF.capi_driver.namespace_prefix, body['project_id'])
     path = '/clusters/%s/nodegroups' % cluster_id
     seen = {}
     revision = poller.revision(local_stack.kube_url)
