@@ -35,11 +35,12 @@ package index into ``.bench-venv/`` on first use.
 
 ``--soak TICKS`` runs our driver alone for that many ticks (each runs
 every job once for real) after ``--soak-warmup`` ticks, and reports the
-conductor's RSS and open file descriptors at the start and the end, their
-drift and the smallest and largest value sampled after each tick, and the
-medians of the first and last tenth of the samples (steadier than two
-single samples): a leak per poll or per watch reconnection shows as a
-drift of both.
+conductor's RSS, open file descriptors and Python's allocated memory
+blocks at the start and the end, their drift and the smallest and largest
+value sampled after each tick, and the medians of the first and last
+tenth of the samples (steadier than two single samples): a leak per poll
+or per watch reconnection shows as a drift of all three; RSS that grows
+while the blocks stay flat is the C allocator keeping freed memory.
 
     .venv/bin/python -m benchmarks.status_poll --clusters 10 --workers 3 \\
         --soak 1000
@@ -501,13 +502,15 @@ def soak(conductor, standin, ticks, jobs, warmup, out=None):
     Every tick runs each job once for real. The starting point is taken
     after ``warmup`` such ticks (first connections, caches filling); a
     sample follows every tick (also written to ``out`` as JSON lines).
+    Python's allocated blocks are sampled too: a leak of Python objects
+    grows them, while RSS that grows alone is the allocator's doing.
     """
     label = conductor.drv.label
     for _ in range(warmup):
         for job in jobs:
-            conductor.tick(job, False)
+            answer = conductor.tick(job, False)
     before = standin.stats().get(label, {})
-    start = conductor.resources()
+    start = conductor.resources() + (answer['blocks'],)
     samples, walls, errors, warnings = [], {job: [] for job in jobs}, 0, 0
     for _ in range(ticks):
         for job in jobs:
@@ -515,11 +518,12 @@ def soak(conductor, standin, ticks, jobs, warmup, out=None):
             walls[job].append(answer['wall'])
             errors += answer['errors']
             warnings += answer.get('warnings', 0)
-        samples.append(conductor.resources())
+        samples.append(conductor.resources() + (answer['blocks'],))
         if out:
             out.write(json.dumps({'tick': len(samples),
                                   'rss_mib': samples[-1][0],
-                                  'fds': samples[-1][1]}) + '\n')
+                                  'fds': samples[-1][1],
+                                  'blocks': samples[-1][2]}) + '\n')
             out.flush()
     after = standin.stats().get(label, {})
     result = {'ticks': ticks, 'warmup': warmup, 'errors': errors,
@@ -528,7 +532,7 @@ def soak(conductor, standin, ticks, jobs, warmup, out=None):
                                     - before.get('requests', 0)) / ticks,
               'wall': {job: _stat(values) for job, values in walls.items()}}
     tenth = max(1, ticks // 10)
-    for index, key in enumerate(('rss_mib', 'fds')):
+    for index, key in enumerate(('rss_mib', 'fds', 'blocks')):
         values = [sample[index] for sample in samples]
         first = statistics.median(values[:tenth])
         last = statistics.median(values[-tenth:])
@@ -547,7 +551,8 @@ def soak_report(result, args, label):
                  label, args.clusters, args.projects, args.workers,
                  result['ticks'], ' + '.join(args.jobs), result['warmup'])]
     for key, title, fmt in (('rss_mib', 'RSS, MiB', '%.1f'),
-                            ('fds', 'open fds', '%g')):
+                            ('fds', 'open fds', '%g'),
+                            ('blocks', 'Python blocks', '%g')):
         found = result[key]
         lines.append('%-10s start %s, end %s, drift %+.1f %%, sampled '
                      'min %s max %s; median of the first tenth %s, of the '
@@ -684,9 +689,9 @@ def main(argv=None):
         parser.error('--clusters, --projects and --ticks must be at least 1'
                      ' and --workers at least 0')
     if args.soak is not None and (args.compare or args.soak < 1
-                                  or args.soak_warmup < 0):
+                                  or args.soak_warmup < 1):
         parser.error('--soak runs our driver alone (no --compare), at least '
-                     'one tick, after zero or more --soak-warmup ticks')
+                     'one tick, after one or more --soak-warmup ticks')
     drivers = [(Ours, pathlib.Path(sys.executable))]
     if args.compare:
         drivers.append((Theirs, theirs_python()))

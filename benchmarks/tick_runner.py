@@ -17,7 +17,8 @@ stdout:
   With ``"noop": true`` the driver's poll is replaced by a no-op, so the
   tick measures Magnum's own share. Answer: ``{"wall": seconds,
   "clusters": selected, "errors": polls that raised, "warnings": Magnum's
-  and the driver's records logged at WARNING or above}`` (a driver that
+  and the driver's records logged at WARNING or above, "blocks": memory
+  blocks Python has allocated after the tick}`` (a driver that
   gives up on a poll, e.g. on a timeout, logs a warning rather than
   raising; every record goes to stderr).
 - ``{"quit": true}``: drop the database and exit.
@@ -213,7 +214,8 @@ class Ticker:
             if restore:
                 restore()
         return {'wall': wall, 'clusters': len(self._started),
-                'errors': self._errors, 'warnings': self._warnings.count}
+                'errors': self._errors, 'warnings': self._warnings.count,
+                'blocks': sys.getallocatedblocks()}
 
     def _noop(self):
         """Replace the driver's status poll and health poll by no-ops.

@@ -26,6 +26,7 @@ from magnum_capi_driver import kube
 from magnum_capi_driver import labels
 from magnum_capi_driver import locks
 from magnum_capi_driver import names
+from magnum_capi_driver import nodegroup_rows
 from magnum_capi_driver import observe
 from magnum_capi_driver import refusals
 from magnum_capi_driver import spec
@@ -486,7 +487,7 @@ class Driver(driver.Driver):
 
     def _sync_status(self, context, cluster, snapshot=None):
         """Observe, decide, record: the periodic job's step for a cluster."""
-        nodegroups = objects.NodeGroup.list(context, cluster.uuid)
+        nodegroups = nodegroup_rows.of_cluster(cluster.uuid)
         namespace = self._namespace(cluster)
         if snapshot is None:
             try:
@@ -500,7 +501,8 @@ class Driver(driver.Driver):
         decision = status.decide(snapshot, view, _now())
         if decision.cleanup_ready:
             credentials.delete(context, cluster, self.kube(), namespace)
-        status.record(decision, cluster, nodegroups)
+        status.record(decision, cluster,
+                      nodegroup_rows.loader(context, cluster.uuid))
 
     def _give_back(self, context, cluster, snapshot):
         """An UPDATE_FAILED cluster whose only failures were refusals.
@@ -511,7 +513,7 @@ class Driver(driver.Driver):
         lease = self._lease(cluster)
         refused = refusals.noted(self.kube().get('Lease', lease.namespace,
                                                  lease.name))
-        nodegroups = objects.NodeGroup.list(context, cluster.uuid)
+        nodegroups = nodegroup_rows.of_cluster(cluster.uuid)
         if not refusals.restorable(cluster.status,
                                    [(ng.uuid, ng.status) for ng in nodegroups],
                                    refused):

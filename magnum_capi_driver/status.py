@@ -19,7 +19,7 @@ Key types and entry point::
 Two small adapters sit at the edge, for the driver::
 
     view_of(cluster, nodegroups, timeouts, deployment_names) -> ClusterView
-    record(decision, cluster, nodegroups)   # assigns, saves, destroys
+    record(decision, cluster, load)   # assigns, saves, destroys
 
 ``StatusDecision`` carries the full new values and, in ``changes``, only
 the cluster fields that differ from the view (Magnum derives a cluster's
@@ -906,7 +906,11 @@ def _finish(view, status, reason, groups, cleanup_ready, observed,
 # --------------------------------------------------------------- adapters
 
 def view_of(cluster, nodegroups, timeouts, deployment_names):
-    """A ClusterView of Magnum's cluster and nodegroup objects.
+    """A ClusterView of Magnum's cluster and its nodegroups.
+
+    A nodegroup is anything with a NodeGroup's uuid, name, role, status,
+    status_reason, node_count and node_addresses (the poll passes
+    ``nodegroup_rows.Row``).
 
     ``timeouts`` maps 'create', 'update' and 'delete' to seconds;
     ``deployment_names`` maps nodegroup uuids to the MachineDeployment
@@ -934,24 +938,26 @@ def view_of(cluster, nodegroups, timeouts, deployment_names):
         coe_version=cluster.coe_version)
 
 
-def record(decision, cluster, nodegroups):
+def record(decision, cluster, load):
     """Write a decision to Magnum's objects, saving only what changed.
 
-    Nodegroups go first, so a cluster is never saved as complete while a
-    nodegroup row still says it is in progress.
+    ``load(uuid)`` gives a nodegroup's object (None once it is gone), so
+    only the nodegroups that change are loaded. Nodegroups go first, so a
+    cluster is never saved as complete while a nodegroup row still says it
+    is in progress.
     """
-    by_uuid = {d.uuid: d for d in decision.nodegroups}
-    for ng in nodegroups:
-        found = by_uuid.get(ng.uuid)
-        if found is None:
+    for found in decision.nodegroups:
+        if not (found.destroy or found.changes):
+            continue
+        ng = load(found.uuid)
+        if ng is None:
             continue
         if found.destroy:
             ng.destroy()
             continue
-        if found.changes:
-            for field, value in found.changes.items():
-                setattr(ng, field, value)
-            ng.save()
+        for field, value in found.changes.items():
+            setattr(ng, field, value)
+        ng.save()
     if decision.changes:
         for field, value in decision.changes.items():
             setattr(cluster, field, value)

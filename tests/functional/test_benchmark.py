@@ -42,10 +42,10 @@ def test_status_poll_benchmark_soak_mode(tmp_path):
     soaked = json.loads(summary_file.read_text())['soak']
     assert (soaked['ticks'], soaked['errors']) == (3, 0), \
         result.stderr[-3000:]
-    for key in ('rss_mib', 'fds'):
+    for key in ('rss_mib', 'fds', 'blocks'):
         found = soaked[key]
         assert 0 < found['min'] <= found['end'] <= found['max'], soaked
         assert found['start'] > 0, soaked
         assert found['min'] <= found['last_tenth'] <= found['max'], soaked
     assert sorted(soaked['wall']) == ['health', 'status']
-    assert 'open fds' in result.stdout
+    assert 'open fds' in result.stdout and 'Python blocks' in result.stdout

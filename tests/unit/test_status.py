@@ -9,6 +9,7 @@ import sqlalchemy
 from magnum.objects import fields
 from oslo_db.sqlalchemy import enginefacade
 
+from magnum_capi_driver import nodegroup_rows
 from magnum_capi_driver import replicas as rules
 from magnum_capi_driver import status
 
@@ -1031,7 +1032,7 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
     deployments = {g.uuid: '%s-%s' % (RELEASE, n)
                    for n, g in groups.items() if n != 'default-master'}
     timeouts = {'create': 3600, 'update': 3600, 'delete': 1800}
-    nodegroups = objects.NodeGroup.list(ctx, cluster.uuid)
+    nodegroups = nodegroup_rows.of_cluster(cluster.uuid)
 
     v = status.view_of(cluster, nodegroups, timeouts, deployments)
     assert v.create_timeout == 60
@@ -1045,7 +1046,12 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
                     extra_machines=machines('default-worker', 2)
                     + machines('cpu', 2, first=20))
     decision = status.decide(snap, v, datetime.datetime.now(UTC))
-    status.record(decision, cluster, nodegroups)
+    loaded = []
+    load = nodegroup_rows.loader(ctx, cluster.uuid)
+    status.record(decision, cluster, lambda uuid: loaded.append(uuid)
+                  or load(uuid))
+    assert sorted(loaded) == sorted(d.uuid for d in decision.nodegroups
+                                    if d.changes or d.destroy)
 
     stored = objects.Cluster.get_by_uuid(ctx, cluster.uuid)
     assert stored.status == CS.UPDATE_COMPLETE
@@ -1060,9 +1066,9 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
     assert left['cpu'].status == CS.CREATE_COMPLETE
     assert left['cpu'].node_addresses == ['10.0.1.20', '10.0.1.21']
 
-    # A second pass over the same objects has nothing to write, and
+    # A second pass over the same rows has nothing to write, and
     # building its view reads nothing more from the database.
-    nodegroups = objects.NodeGroup.list(ctx, cluster.uuid)
+    nodegroups = nodegroup_rows.of_cluster(cluster.uuid)
     engine = enginefacade.writer.get_engine()
     statements = []
 
@@ -1077,6 +1083,45 @@ def test_view_of_and_record_on_magnum_objects(magnum_db):
     again = status.decide(snap, v, datetime.datetime.now(UTC))
     assert again.changes == {}
     assert all(g.changes == {} for g in again.nodegroups)
+    loaded.clear()
+    status.record(again, stored, lambda uuid: loaded.append(uuid))
+    assert loaded == []
+
+
+def test_nodegroup_rows_read_what_magnum_objects_hold(magnum_db):
+    from magnum import objects
+
+    from tests.fixtures import magnum as mf
+
+    ctx = mf.user_context()
+    template = mf.make_template(ctx)
+    clusters = []
+    for name in ('one', 'other'):
+        cluster = mf.make_cluster(ctx, template, name=name,
+                                  status=CS.CREATE_IN_PROGRESS)
+        cluster.create()
+        clusters.append(cluster)
+        for group, role, addresses in (
+                ('default-master', 'master', ['10.0.0.1']),
+                ('default-worker', 'worker', []),
+                ('gpu', 'worker', None)):
+            mf.make_nodegroup(ctx, cluster, group, 1, role=role,
+                              node_addresses=addresses,
+                              status_reason='why %s' % group).create()
+    fields = nodegroup_rows.Row._fields
+    objs = objects.NodeGroup.list(ctx, clusters[0].uuid)
+    expected = [tuple(tuple(getattr(ng, f) or ()) if f == 'node_addresses'
+                      else getattr(ng, f) for f in fields) for ng in objs]
+
+    assert [tuple(r) for r in nodegroup_rows.of_cluster(
+        clusters[0].uuid)] == expected
+    assert nodegroup_rows.of_cluster('no-such-cluster') == ()
+    load = nodegroup_rows.loader(ctx, clusters[0].uuid)
+    assert load(objs[1].uuid).name == 'default-worker'
+    objs[1].destroy()
+    assert load(objs[1].uuid) is None
+    # The reason this read exists: SQLAlchemy can cache its compilation.
+    assert nodegroup_rows.QUERY._generate_cache_key() is not None
 
 
 @pytest.mark.parametrize('text,expected', [
