@@ -23,8 +23,9 @@ Magnum's own share. Per tick: the driver's requests and response bytes
 counted by the stand-in (including any background traffic since its
 previous tick), wall time, the CPU time the conductor used during the
 tick (all its threads; less disturbed than wall time by other work on the
-machine), the conductor's RSS and open file descriptors, all read from
-/proc. A report, not a test: nothing is asserted.
+machine), the time it spent in garbage collection, the conductor's RSS and
+open file descriptors, read from /proc. A report, not a test: nothing is
+asserted.
 
     .venv/bin/python -m benchmarks.status_poll --clusters 2 --ticks 1
     .venv/bin/python -m benchmarks.status_poll --compare magnum-capi-helm \\
@@ -600,6 +601,8 @@ def summarise(records):
             'driver': _stat(share),
             'cpu': _stat([r['cpu'] for r in real]),
             'magnum_cpu': _stat([n['cpu'] for n in noop]),
+            'gc': _stat([r['gc'] for r in real]),
+            'magnum_gc': _stat([n['gc'] for n in noop]),
             'driver_cpu': _stat(cpu_share),
             'requests': _stat([r['requests'] for r in real]),
             'kib': _stat([r['bytes'] / 1024.0 for r in real]),
@@ -615,6 +618,8 @@ METRICS = (('wall', 'tick, s', '%.3f'),
            ('cpu', 'tick CPU, s', '%.3f'),
            ('magnum_cpu', "Magnum's CPU, s", '%.3f'),
            ('driver_cpu', "driver's CPU, s", '%.3f'),
+           ('gc', 'tick GC, s', '%.3f'),
+           ('magnum_gc', "Magnum's GC, s", '%.3f'),
            ('requests', 'requests', '%.0f'), ('kib', 'KiB received', '%.0f'),
            ('rss_mib', 'RSS, MiB', '%.1f'), ('fds', 'open fds', '%.0f'))
 

@@ -17,8 +17,9 @@ stdout:
   With ``"noop": true`` the driver's poll is replaced by a no-op, so the
   tick measures Magnum's own share. Answer: ``{"wall": seconds,
   "clusters": selected, "errors": polls that raised, "warnings": Magnum's
-  and the driver's records logged at WARNING or above, "blocks": memory
-  blocks Python has allocated after the tick}`` (a driver that
+  and the driver's records logged at WARNING or above, "gc": seconds spent
+  in garbage collection during the tick, "blocks": memory blocks Python
+  has allocated after the tick}`` (a driver that
   gives up on a poll, e.g. on a timeout, logs a warning rather than
   raising; every record goes to stderr).
 - ``{"quit": true}``: drop the database and exit.
@@ -28,6 +29,7 @@ so the stand-in can count the driver's traffic, whatever library it uses.
 """
 
 import argparse
+import gc
 import http.client
 import json
 import logging
@@ -148,6 +150,26 @@ class Counter(logging.Handler):
             self.count += 1
 
 
+class GCTimer:
+    """Seconds the process spent in garbage collection, all generations.
+
+    A full collection walks every object of the process, so a conductor
+    holding more (a driver's cache) makes Magnum's own share slower too.
+    """
+
+    def __init__(self):
+        self.seconds = 0.0
+        self._started = None
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase, info):
+        if phase == 'start':
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self._started = None
+
+
 class Ticker:
     """Runs Magnum's periodic tasks one tick at a time and waits for them."""
 
@@ -170,6 +192,7 @@ class Ticker:
 
         periodic.loopingcall.FixedIntervalLoopingCall = Recorded
         self._errors = 0
+        self._gc = GCTimer()
         self._warnings = Counter()
         logging.getLogger().addHandler(self._warnings)
         for name in ('update_status', 'update_health_status'):
@@ -198,6 +221,7 @@ class Ticker:
         self._errors = 0
         self._warnings.count = 0
         restore = self._noop() if noop else None
+        gc_before = self._gc.seconds
         try:
             start = time.perf_counter()
             if job == 'status':
@@ -215,6 +239,7 @@ class Ticker:
                 restore()
         return {'wall': wall, 'clusters': len(self._started),
                 'errors': self._errors, 'warnings': self._warnings.count,
+                'gc': self._gc.seconds - gc_before,
                 'blocks': sys.getallocatedblocks()}
 
     def _noop(self):

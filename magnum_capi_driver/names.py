@@ -14,6 +14,7 @@ as do ``<release>-control-plane-<suffix>`` and
 """
 
 import base64
+import functools
 import hashlib
 import re
 import unicodedata
@@ -55,6 +56,7 @@ def _named(text, unique, max_length, fallback):
     return '%s-%s' % (base, unique)
 
 
+@functools.lru_cache(maxsize=1024)  # every poll names its namespace
 def namespace_name(prefix, project_id):
     """Namespace of one OpenStack project's clusters: <prefix>-<project>.
 
@@ -83,6 +85,7 @@ def release_name(cluster_name, cluster_uuid):
     return _named(cluster_name, unique, RELEASE_MAX, 'cluster')
 
 
+@functools.lru_cache(maxsize=4096)  # every poll names every nodegroup
 def node_group_name(name, uuid):
     """Chart name of one nodegroup: slug of its name + hash of its uuid.
 
