@@ -6,15 +6,19 @@ four times as much as this read: Magnum's JSON column types are not
 cacheable, so SQLAlchemy compiles its query afresh each time, and it
 builds a versioned object per row. At 200 clusters that was three
 quarters of the driver's share of a status tick. So the poll reads plain
-rows through Magnum's own database engine, with a statement SQLAlchemy
+rows through Magnum's own database facade, with a statement SQLAlchemy
 compiles once, and loads a ``NodeGroup`` object only for a row it has to
 change (``loader``).
 
 Only reads come here: every write still goes through Magnum's objects.
+The read goes where Magnum's own reads go: oslo.db's reader, which uses
+the primary database unless ``[database] synchronous_reader`` is turned
+off, never a replica that may lag behind a status just written.
 """
 
 import collections
 import json
+import threading
 
 from magnum.common import exception
 from magnum import objects
@@ -36,9 +40,13 @@ QUERY = sa.select(*(_TABLE.c[name] for name in Row._fields)).where(
     _TABLE.c.cluster_id == sa.bindparam('cluster_id')).order_by(_TABLE.c.id)
 
 
-def of_cluster(cluster_uuid):
+# oslo.db keeps a transaction's state on this object, per thread.
+_TRANSACTIONS = threading.local()
+
+
+def of_cluster(cluster_uuid, reader=enginefacade.reader):
     """The cluster's nodegroups as Rows, in Magnum's order (by id)."""
-    with enginefacade.reader.get_engine().connect() as connection:
+    with reader.connection.using(_TRANSACTIONS) as connection:
         found = connection.execute(QUERY, {'cluster_id': cluster_uuid})
         return tuple(Row(*row[:-1], node_addresses=tuple(
             json.loads(row[-1]) if row[-1] else ())) for row in found)

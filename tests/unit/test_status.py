@@ -1124,6 +1124,37 @@ def test_nodegroup_rows_read_what_magnum_objects_hold(magnum_db):
     assert nodegroup_rows.QUERY._generate_cache_key() is not None
 
 
+@pytest.mark.parametrize('synchronous_reader,expected', [
+    (True, ['written']), (False, [])])
+def test_nodegroup_rows_are_read_where_magnum_reads(tmp_path,
+                                                    synchronous_reader,
+                                                    expected):
+    """With a replica configured, the rows come from where Magnum's
+    readers go: the primary, unless synchronous_reader is off."""
+    from magnum.db.sqlalchemy import models
+
+    urls = {name: 'sqlite:///%s' % (tmp_path / name)
+            for name in ('primary.db', 'replica.db')}
+    for url in urls.values():
+        engine = sqlalchemy.create_engine(url)
+        models.Base.metadata.create_all(engine)
+        engine.dispose()
+    engine = sqlalchemy.create_engine(urls['primary.db'])
+    with engine.begin() as connection:
+        connection.execute(models.NodeGroup.__table__.insert().values(
+            uuid='u1', name='written', cluster_id='c1', role='worker',
+            node_count=1))
+    engine.dispose()
+    facade = enginefacade.transaction_context()
+    facade.configure(connection=urls['primary.db'],
+                     slave_connection=urls['replica.db'],
+                     synchronous_reader=synchronous_reader)
+
+    rows = nodegroup_rows.of_cluster('c1', reader=facade.reader)
+
+    assert [r.name for r in rows] == expected
+
+
 @pytest.mark.parametrize('text,expected', [
     ('2026-12-01T23:00:00Z', (23, 0, 0, 0)),
     ('2026-12-01T23:00:00.250000Z', (23, 0, 0, 250000)),
