@@ -11,9 +11,9 @@ compiles once, and loads a ``NodeGroup`` object only for a row it has to
 change (``loader``).
 
 Only reads come here: every write still goes through Magnum's objects.
-The read goes where Magnum's own reads go: oslo.db's reader, which uses
-the primary database unless ``[database] synchronous_reader`` is turned
-off, never a replica that may lag behind a status just written.
+The read goes where Magnum's own reads go (oslo.db's reader): to the
+primary database, not to a replica that may lag behind a status just
+written, unless ``[database] synchronous_reader`` is turned off.
 """
 
 import collections
