@@ -23,7 +23,8 @@ Intervals are scaled down (20 s to 1 s). The parallel nodegroup creates
 come from separate processes.
 
 Polling at once can see the state from before the request (Magnum's API
-returns before the conductor stores the cluster or marks the nodegroup),
+returns before the conductor stores a new cluster or nodegroup, so a first
+poll may get a 404, and before it marks an existing one in progress),
 which the provider's pending lists reject. Polls that still see it are
 recorded in ``races`` and polling goes on, as a rerun of ``tofu apply``
 would; at the provider's real 20 s interval they are rarer than here.
@@ -96,7 +97,8 @@ def applied(local_stack):
         ng_ids = list(pool.map(_create_nodegroup, bodies))
     seen['nodegroups'] = [magnum.wait(
         '%s/nodegroups/%s' % (path, ng_id), ['CREATE_COMPLETE'],
-        ['CREATE_IN_PROGRESS'], microversion='1.9') for ng_id in ng_ids]
+        ['CREATE_IN_PROGRESS'], before='DELETE_COMPLETE',
+        microversion='1.9') for ng_id in ng_ids]
 
     magnum.ok('PATCH', path, json=[
         {'op': 'replace', 'path': '/node_count', 'value': 2}])
