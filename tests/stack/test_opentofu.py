@@ -127,12 +127,14 @@ def applied(local_stack):
                 before=before, microversion='1.9')
     seen['zero'] = wait_for(lambda: _resized(magnum, ng_path, 0))
 
-    for ng_id in ng_ids:
-        magnum.ok('DELETE', '%s/nodegroups/%s' % (path, ng_id), '1.9')
-    for ng_id in ng_ids:
-        magnum.wait('%s/nodegroups/%s' % (path, ng_id), ['DELETE_COMPLETE'],
-                    ['DELETE_IN_PROGRESS'], interval=10.0,
-                    microversion='1.9')
+    ng_paths = ['%s/nodegroups/%s' % (path, ng_id) for ng_id in ng_ids]
+    # The conductor, not the API, marks a nodegroup DELETE_IN_PROGRESS.
+    befores = [magnum.refresh(ng, '1.9')[0] for ng in ng_paths]
+    for ng in ng_paths:
+        magnum.ok('DELETE', ng, '1.9')
+    for ng, before in zip(ng_paths, befores):
+        magnum.wait(ng, ['DELETE_COMPLETE'], ['DELETE_IN_PROGRESS'],
+                    before=before, interval=10.0, microversion='1.9')
     magnum.ok('DELETE', path)
     magnum.wait(path, ['DELETE_COMPLETE'], interval=10.0)
     seen['races'] = magnum.races
