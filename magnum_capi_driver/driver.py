@@ -535,8 +535,7 @@ class Driver(driver.Driver):
         """
         release = cluster.stack_id or names.release_name(cluster.name,
                                                          cluster.uuid)
-        groups = names.node_group_names(
-            [ng for ng in nodegroups if ng.role != 'master'])
+        groups = names.node_group_names(nodegroups)
         return {uuid: names.machine_deployment_name(release, group)
                 for uuid, group in groups.items()}
 
